@@ -1,0 +1,48 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Data flows one way: GlossaText -> GlossaEngine -> GlossaPipeline -> glossa (CLI).
+// System libraries sit underneath as .systemLibrary targets. ICU is only ever seen by the
+// CICUShim C target: Swift Foundation on Linux carries its own ICU whose C types clash with
+// the system headers, so Swift code talks to ICU through plain stdint signatures.
+let package = Package(
+    name: "Glossa",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "glossa", targets: ["glossa"]),
+        .library(name: "GlossaText", targets: ["GlossaText"]),
+        .library(name: "GlossaEngine", targets: ["GlossaEngine"]),
+        .library(name: "GlossaPipeline", targets: ["GlossaPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CICU", pkgConfig: "icu-i18n", providers: [.apt(["libicu-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(
+            name: "CICUShim",
+            dependencies: ["CICU"],
+            linkerSettings: [
+                // Foundation's ICU first: five C++ symbols exist in both, and Foundation's
+                // own case mapping must bind to its own copy.
+                .linkedLibrary("_FoundationICU"),
+                .linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata"),
+            ]
+        ),
+        .target(name: "GlossaText", dependencies: ["CICUShim"]),
+        .target(name: "GlossaEngine", dependencies: ["GlossaText", "COpenBLAS"]),
+        .target(name: "GlossaPipeline", dependencies: ["GlossaText", "GlossaEngine", "CZstd"]),
+        .executableTarget(
+            name: "glossa",
+            dependencies: [
+                "GlossaText", "GlossaEngine", "GlossaPipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "GlossaTextTests", dependencies: ["GlossaText"]),
+        .testTarget(name: "GlossaEngineTests", dependencies: ["GlossaEngine"]),
+        .testTarget(name: "GlossaPipelineTests", dependencies: ["GlossaPipeline"]),
+    ]
+)

@@ -1,0 +1,1 @@
+import GlossaText; print(ICU.version)

@@ -1,0 +1,29 @@
+import Foundation
+
+/// Repository paths for tests (assets are installed by scripts/setup.sh).
+enum Repo {
+    static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var assets: URL {
+        if let env = ProcessInfo.processInfo.environment["GLOSSA_ASSETS"] { return URL(fileURLWithPath: env) }
+        return root.appendingPathComponent("assets")
+    }
+}
+
+extension String {
+    /// Scalars, for comparisons that must not use Swift's canonical-equivalence `==`.
+    var scalars: [UInt32] { unicodeScalars.map(\.value) }
+}
+
+/// Deterministic generator for property tests (SplitMix64).
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
