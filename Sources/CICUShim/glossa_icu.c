@@ -6,6 +6,7 @@
 #include <unicode/ubrk.h>
 #include <unicode/ustring.h>
 #include <unicode/utrans.h>
+#include <unicode/uloc.h>
 #include <string.h>
 
 static const UNormalizer2 *instance(int32_t form, UErrorCode *status) {
@@ -176,6 +177,39 @@ int32_t glossa_translit(void *handle, uint16_t *buffer, int32_t length, int32_t 
 }
 
 void glossa_translit_close(void *handle) { utrans_close((UTransliterator *)handle); }
+
+int32_t glossa_locale_canonical(const char *locale, char *out, int32_t capacity, int32_t *status) {
+    UErrorCode err = U_ZERO_ERROR;
+    int32_t n = 0;
+    // A BCP-47 tag parses completely; ICU ids ("en_US@ss=standard") and odd strings do not
+    // and go through uloc_canonicalize instead.
+    if (strchr(locale, '_') == NULL && strchr(locale, '@') == NULL) {
+        int32_t parsed = 0;
+        n = uloc_forLanguageTag(locale, out, capacity, &parsed, &err);
+        if (err == U_STRING_NOT_TERMINATED_WARNING) err = U_BUFFER_OVERFLOW_ERROR;
+        if (err == U_BUFFER_OVERFLOW_ERROR || (U_SUCCESS(err) && parsed == (int32_t)strlen(locale))) {
+            *status = err;
+            return n;
+        }
+        err = U_ZERO_ERROR;
+    }
+    n = uloc_canonicalize(locale, out, capacity, &err);
+    if (err == U_STRING_NOT_TERMINATED_WARNING) err = U_BUFFER_OVERFLOW_ERROR;
+    *status = err;
+    return n;
+}
+
+int64_t glossa_nfc_loop(const uint16_t *text, const int64_t *offsets, int32_t count,
+                        uint16_t *scratch, int32_t capacity) {
+    UErrorCode err = U_ZERO_ERROR;
+    const UNormalizer2 *n = unorm2_getNFCInstance(&err);
+    int64_t total = 0;
+    for (int32_t i = 0; i < count && U_SUCCESS(err); i++) {
+        total += unorm2_normalize(n, (const UChar *)text + offsets[i], (int32_t)(offsets[i + 1] - offsets[i]),
+                                  (UChar *)scratch, capacity, &err);
+    }
+    return U_SUCCESS(err) ? total : -1;
+}
 
 const char *glossa_error_name(int32_t status) { return u_errorName((UErrorCode)status); }
 

@@ -88,6 +88,16 @@ int32_t glossa_translit(void *handle, uint16_t *buffer, int32_t length, int32_t 
                         int32_t *status);
 void glossa_translit_close(void *handle);
 
+// Locales.
+/// ICU locale id ("zh_Hant_TW", "en@ss=standard") for a BCP-47 tag or ICU id, written to out
+/// (NUL-terminated); returns its length. Status as elsewhere; unknown subtags are kept.
+int32_t glossa_locale_canonical(const char *locale, char *out, int32_t capacity, int32_t *status);
+
+/// Benchmark baseline: NFC of `count` texts laid end to end in `text` (offsets has count + 1
+/// entries) into `scratch`, one unorm2_normalize call per text. Returns total output units.
+int64_t glossa_nfc_loop(const uint16_t *text, const int64_t *offsets, int32_t count,
+                        uint16_t *scratch, int32_t capacity);
+
 const char *glossa_error_name(int32_t status);
 /// "72.1" etc.
 void glossa_icu_version(char *buffer, int32_t capacity);

@@ -4,7 +4,8 @@ import CICUShim
 ///
 /// One 32-bit entry per code point of planes 0 and 1 (512 KiB); rarer code points are looked
 /// up in ICU on the fly. Layout: bits 0-3 cleanup class, 4-8 quick-check "yes" per form,
-/// 9-12 flags, 16-23 canonical combining class.
+/// 9-12 flags, 16-23 canonical combining class, 24-28 "inert" per form (normalization never
+/// looks across the character, so ICU can be run on the pieces between such characters).
 struct CharacterTable: Sendable {
     enum Class: UInt32 {
         case plain = 0, control, tab, lineFeed, carriageReturn, otherNewline
@@ -26,6 +27,8 @@ struct CharacterTable: Sendable {
         case .nfkcCasefold: return 1 << 8
         }
     }
+
+    static func inertBit(_ form: Normalizer.Form) -> UInt32 { quickCheckBit(form) << 20 }
 
     static let tableLimit: UInt32 = 0x20000
     static let shared = CharacterTable()
@@ -69,6 +72,7 @@ struct CharacterTable: Sendable {
         }
         for form in Normalizer.Form.allCases where form != .none {
             if glossa_normalize_quick_check_yes(form.icuForm, c) != 0 { entry |= quickCheckBit(form) }
+            if glossa_normalize_is_inert(form.icuForm, c) != 0 { entry |= inertBit(form) }
         }
         entry |= UInt32(glossa_combining_class(c)) << 16
 

@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CZstd
+
+/// A forward-only stream of bytes.
+public protocol ByteSource: AnyObject {
+    /// Fills `buffer` from the start; returns the number of bytes written, 0 at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// Bytes consumed from the underlying file so far (compressed bytes for zstd).
+    var position: Int { get }
+    var path: String { get }
+}
+
+/// A plain file read with read(2) into the caller's buffer: no per-chunk allocation.
+public final class FileSource: ByteSource {
+    public let path: String
+    private let fd: Int32
+    public private(set) var position = 0
+
+    public init(path: String) throws {
+        self.path = path
+        let fd = path == "-" ? dup(0) : open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw PipelineError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { position += n; return n }
+            if errno == EINTR { continue }
+            throw PipelineError.readFailed(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+}
+
+/// Streaming zstd decompression (any number of concatenated frames).
+public final class ZstdSource: ByteSource {
+    private let inner: ByteSource
+    private let stream: OpaquePointer
+    private var input: UnsafeMutableRawBufferPointer
+    private var inputStart = 0, inputEnd = 0
+    private var frameOpen = false   // inside a frame that has not ended yet
+    private var finished = false
+    public var path: String { inner.path }
+    public var position: Int { inner.position - (inputEnd - inputStart) }
+
+    public init(_ inner: ByteSource) {
+        self.inner = inner
+        stream = ZSTD_createDStream()
+        ZSTD_initDStream(stream)
+        input = .allocate(byteCount: ZSTD_DStreamInSize(), alignment: 16)
+    }
+
+    deinit {
+        ZSTD_freeDStream(stream)
+        input.deallocate()
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard !finished else { return 0 }
+        while true {
+            if inputStart == inputEnd {
+                inputStart = 0
+                inputEnd = try inner.read(into: input)
+                if inputEnd == 0 {
+                    finished = true
+                    if frameOpen { throw PipelineError.truncatedZstd(path: path) }
+                    return 0
+                }
+            }
+            var inBuffer = ZSTD_inBuffer(src: input.baseAddress! + inputStart, size: inputEnd - inputStart, pos: 0)
+            var outBuffer = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
+            let rc = ZSTD_decompressStream(stream, &outBuffer, &inBuffer)
+            inputStart += inBuffer.pos
+            if ZSTD_isError(rc) != 0 {
+                finished = true
+                throw PipelineError.corruptZstd(path: path, offset: position,
+                                                reason: String(cString: ZSTD_getErrorName(rc)))
+            }
+            // rc == 0: a frame just ended; anything else means more input is expected.
+            frameOpen = rc != 0
+            if outBuffer.pos > 0 { return outBuffer.pos }
+        }
+    }
+}
+
+/// Opens a file (or "-" for stdin), decompressing zstd when the content starts with its magic.
+public func openByteSource(path: String) throws -> ByteSource {
+    let file = try FileSource(path: path)
+    if path.hasSuffix(".zst") || path.hasSuffix(".zstd") { return ZstdSource(file) }
+    if path != "-", let magic = try? readMagic(path), magic == 0xFD2F_B528 { return ZstdSource(file) }
+    return file
+}
+
+private func readMagic(_ path: String) throws -> UInt32? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var magic: UInt32 = 0
+    return Glibc.read(fd, &magic, 4) == 4 ? UInt32(littleEndian: magic) : nil
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import GlossaPipeline
+import GlossaText
+
+@main
+struct Glossa: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "glossa",
+        abstract: "Multilingual text through batch pipelines with an in-process Qwen LLM.",
+        version: "0.1.0",
+        subcommands: [NormalizeCommand.self, BenchCommand.self, InfoCommand.self]
+    )
+}
+
+/// Prints to standard error: standard output is reserved for data.
+func printError(_ message: String) {
+    var stderr = StandardError()
+    print(message, to: &stderr)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        var bytes = Array(string.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

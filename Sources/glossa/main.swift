@@ -1,1 +1,0 @@
-import GlossaText; print(ICU.version)
