@@ -76,6 +76,9 @@ struct CharacterTable: Sendable {
         }
         entry |= UInt32(glossa_combining_class(c)) << 16
 
+        // Context flags only on characters that stay as they are: a space or control that
+        // happens to list a joining script (U+202F lists Mongolian) must not keep a joiner.
+        guard entry & 0xF == Class.plain.rawValue else { return entry }
         if isJoiningScript(c) { entry |= joiningScript }
         let pictographic = glossa_has_property(c, Int32(GLOSSA_PROP_EXTENDED_PICTOGRAPHIC)) != 0
         if pictographic { entry |= Self.pictographic | emoji }
@@ -84,7 +87,7 @@ struct CharacterTable: Sendable {
             || c == 0xFE0F || c == 0x20E3 || (0xE0020...0xE007F).contains(c) {
             entry |= emoji
         }
-        if category == 6 || category == 7 { entry |= mark }                // Mn, Me
+        if category == 6 || category == 7 || glossa_combining_class(c) != 0 { entry |= mark }  // Mn, Me
         return entry
     }
 

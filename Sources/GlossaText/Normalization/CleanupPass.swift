@@ -100,18 +100,21 @@ struct CleanupPass {
             var i = 0
             while i < n {
                 let b0 = base[i]
-                // Fast path: printable ASCII outside an ICU window is copied as a run.
-                if b0 >= asciiRunLimit.0 && b0 <= asciiRunLimit.1 && !inWindow {
-                    var j = i + 1
-                    while j < n, base[j] >= asciiRunLimit.0, base[j] <= asciiRunLimit.1 { j += 1 }
-                    beginContent()
-                    (out + o).update(from: base + i, count: j - i)
-                    o += j - i
-                    endContent()
-                    previousFlags = 0
-                    lastCCC = 0
-                    i = j
-                    continue
+                // Fast path: outside an ICU window, a run of characters that no step changes
+                // (printable ASCII; letters, marks and symbols that pass the quick check with
+                // combining class 0) is checked with one table lookup each and copied at once.
+                if !inWindow {
+                    let (j, flags, ccc) = simpleRun(from: i)
+                    if j > i {
+                        beginContent()
+                        (out + o).update(from: base + i, count: j - i)
+                        o += j - i
+                        endContent()
+                        previousFlags = flags
+                        lastCCC = ccc
+                        i = j
+                        continue
+                    }
                 }
                 var scalar: UInt32
                 var length: Int
@@ -169,6 +172,67 @@ struct CleanupPass {
                 i += length
             }
             finish()
+        }
+
+        /// End of the run of unchanged characters starting at `i` (== i when there is none), with
+        /// the context flags and combining class it leaves behind.
+        @inline(__always)
+        func simpleRun(from start: Int) -> (end: Int, flags: UInt32, ccc: UInt32) {
+            let n = input.count
+            let entries = table.entries.withUnsafeBufferPointer { $0.baseAddress! }
+            let mask: UInt32 = 0xF | qcBit
+            var ccc = lastCCC
+            var flags = previousFlags
+            var i = start
+            var end = start  // after the last non-space character of the run
+            var flagsAtEnd = previousFlags
+            var cccAtEnd = lastCCC
+            // Single spaces between kept characters stay as they are; a run never ends in one.
+            let spaceAllowed = cfg.collapseWhitespace && !atLineStart && (o > 0 && out[o - 1] != 0x20)
+            while i < n {
+                let b0 = base[i]
+                if b0 < 0x80 {
+                    if b0 >= asciiRunLimit.0 && b0 <= asciiRunLimit.1 {
+                        flags = 0
+                        ccc = 0
+                        i += 1
+                        end = i
+                        flagsAtEnd = 0
+                        cccAtEnd = 0
+                        continue
+                    }
+                    guard b0 == 0x20, i > start || spaceAllowed, i + 1 < n, base[i + 1] > 0x20, base[i + 1] != 0x7F else { break }
+                    flags = 0
+                    ccc = 0
+                    i += 1
+                    continue
+                }
+                let c: UInt32, length: Int
+                if b0 >= 0xC2 && b0 < 0xE0 && i + 1 < n && base[i + 1] & 0xC0 == 0x80 {
+                    c = UInt32(b0 & 0x1F) << 6 | UInt32(base[i + 1] & 0x3F); length = 2
+                } else if b0 >= 0xE0 && b0 < 0xF0 && i + 2 < n
+                            && base[i + 1] & 0xC0 == 0x80 && base[i + 2] & 0xC0 == 0x80
+                            && (b0 != 0xE0 || base[i + 1] >= 0xA0) && (b0 != 0xED || base[i + 1] < 0xA0) {
+                    c = UInt32(b0 & 0x0F) << 12 | UInt32(base[i + 1] & 0x3F) << 6 | UInt32(base[i + 2] & 0x3F); length = 3
+                } else if b0 >= 0xF0 && b0 <= 0xF4 {
+                    let (d, l) = decodeMultibyte(input, i)
+                    guard d != 0xFFFF_FFFF && d < CharacterTable.tableLimit else { break }
+                    c = d; length = l
+                } else {
+                    break  // anything invalid takes the careful path
+                }
+                let entry = entries[Int(c)]
+                guard entry & mask == qcBit else { break }  // plain class, quick check yes
+                let cc = (entry >> 16) & 0xFF
+                if cc != 0 && cc < ccc { break }             // out of canonical order
+                ccc = cc
+                if entry & CharacterTable.mark == 0 { flags = entry }
+                i += length
+                end = i
+                flagsAtEnd = flags
+                cccAtEnd = ccc
+            }
+            return (end, flagsAtEnd, cccAtEnd)
         }
 
         // MARK: Writing
@@ -283,8 +347,9 @@ struct CleanupPass {
         }
 
         /// ZWNJ/ZWJ stay between letters of scripts that need them, and ZWJ inside emoji
-        /// sequences. The following character is the next one this pass keeps (removed
-        /// characters and other joiners are looked through), so a second pass agrees.
+        /// sequences. The following character is the next base character this pass keeps
+        /// (removed characters, marks and other joiners are looked through), so a second pass
+        /// agrees.
         func joinerIsNeeded(_ joiner: UInt32, _ start: Int) -> Bool {
             var next = start
             var following: UInt32 = 0
@@ -297,6 +362,10 @@ struct CleanupPass {
                 case .control where cfg.removeControls,
                      .bidiControl where cfg.removeBidiControls,
                      .zeroWidth, .zeroWidthJoiner, .zeroWidthNonJoiner:
+                    next += length
+                    continue
+                case .plain where entry & CharacterTable.mark != 0:
+                    // Marks are looked through: normalization may reorder them.
                     next += length
                     continue
                 default:

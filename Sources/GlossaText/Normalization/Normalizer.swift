@@ -155,7 +155,7 @@ public struct Normalizer: Sendable {
         }
 
         /// True when no step changed anything.
-        public var isEmpty: Bool { Step.allCases.allSatisfy { self[$0] == 0 } }
+        public var isEmpty: Bool { self == Counts() }
 
         public static func + (a: Counts, b: Counts) -> Counts {
             var r = a
@@ -164,7 +164,11 @@ public struct Normalizer: Sendable {
         }
 
         public static func += (a: inout Counts, b: Counts) {
-            for step in Step.allCases { a[step] += b[step] }
+            a.repairEncoding += b.repairEncoding; a.controls += b.controls
+            a.bidiControls += b.bidiControls; a.zeroWidth += b.zeroWidth; a.spaces += b.spaces
+            a.lineEndings += b.lineEndings; a.collapseWhitespace += b.collapseWhitespace
+            a.trim += b.trim; a.unicodeForm += b.unicodeForm; a.punctuation += b.punctuation
+            a.digits += b.digits
         }
     }
 
@@ -184,14 +188,21 @@ public struct Normalizer: Sendable {
     /// Normalizes a String (already valid Unicode).
     public func normalize(_ text: String) -> Result {
         var text = text
-        return text.withUTF8 { normalize(utf8: $0) }
+        let original = text
+        return text.withUTF8 { normalize(utf8: $0, original: original) }
     }
 
     /// Normalizes raw bytes, repairing invalid UTF-8 with U+FFFD (one per maximal ill-formed
     /// subsequence, as Unicode recommends and Swift does).
     public func normalize(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Result {
+        normalize(utf8: bytes, original: nil)
+    }
+
+    /// `original`, when given, is the String whose bytes these are: returned as it is when no
+    /// step changes anything, which saves building and validating a new String.
+    private func normalize(utf8 bytes: UnsafeBufferPointer<UInt8>, original: String?) -> Result {
         var counts = Counts()
-        var text = cleanAndNormalize(bytes, counts: &counts)
+        var text = cleanAndNormalize(bytes, original: original, counts: &counts)
         if configuration.foldPunctuation || configuration.foldDigits {
             text = KeyFolding.fold(text, punctuation: configuration.foldPunctuation,
                                    digits: configuration.foldDigits, counts: &counts)
@@ -205,11 +216,14 @@ public struct Normalizer: Sendable {
 
     // MARK: - Passes
 
-    private func cleanAndNormalize(_ input: UnsafeBufferPointer<UInt8>, counts: inout Counts) -> String {
+    private func cleanAndNormalize(_ input: UnsafeBufferPointer<UInt8>, original: String?, counts: inout Counts) -> String {
         let pass = CleanupPass(configuration: configuration)
         var cleaned = pass.run(input, counts: &counts)
         let form = configuration.form
-        guard form != .none, !cleaned.windows.isEmpty || alwaysCallICU else { return cleaned.string() }
+        guard form != .none, !cleaned.windows.isEmpty || alwaysCallICU else {
+            if let original, counts.isEmpty, cleaned.bytes.count == input.count { return original }
+            return cleaned.string()
+        }
         if !form.isCompatibility && !alwaysCallICU {
             return cleaned.normalizingWindows(form: form, counts: &counts)
         }
