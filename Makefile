@@ -9,10 +9,11 @@ setup:
 build: setup
 	swift build -c release --product glossa
 
-# The main job on the embedded default: normalize the sample corpus.
+# The main job on the embedded default: normalize the sample corpora (the second one holds
+# deliberately broken records, which land in out/normalized.rejects.jsonl.zst with a reason).
 run: build
 	@mkdir -p out
-	$(RELEASE) normalize corpora/sample-documents.jsonl.zst --output out/normalized.jsonl.zst --stats out/normalize-stats.json
+	$(RELEASE) normalize corpora/sample-documents.jsonl.zst corpora/sample-bad-lines.jsonl.zst --output out/normalized.jsonl.zst --stats out/normalize-stats.json
 	@echo "first records:"; zstd -dc out/normalized.jsonl.zst | head -n 5
 
 test: setup

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import GlossaPipeline
+
+@Suite struct NormalizeJobTests {
+    static let corpora = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("corpora")
+
+    func lines(_ path: String) throws -> [JSONObject] {
+        let bytes = try readAll(openByteSource(path: path))
+        return try bytes.split(separator: 0x0A).map { line in
+            try Array(line).withUnsafeBufferPointer { try JSONParser.parse($0) }.value.objectValue!
+        }
+    }
+
+    @Test func sampleCorporaAreAllAccountedFor() throws {
+        let dir = try Scratch()
+        var options = NormalizeJob.Options(
+            inputs: [Self.corpora.appendingPathComponent("sample-documents.jsonl.zst").path,
+                     Self.corpora.appendingPathComponent("sample-bad-lines.jsonl.zst").path],
+            output: dir.path("out.jsonl.zst"))
+        options.batchRecords = 16  // several batches, both threads
+        let report = try NormalizeJob(options).run()
+        #expect(report.isConserved)
+        #expect(report.recordsIn == report.recordsOut + report.rejected)
+        let out = try lines(dir.path("out.jsonl.zst"))
+        let rejects = try lines(dir.path("out.rejects.jsonl.zst"))
+        #expect(out.count == report.recordsOut)
+        #expect(rejects.count == report.rejected)
+        #expect(Set(rejects.compactMap { $0["reason"]?.stringValue }) == ["malformed_json", "missing_field", "field_not_text", "not_an_object"])
+        // Output keeps input order and metadata; text is normalized (idempotent on a rerun).
+        #expect(out.first?["id"] == .string("doc-0001"))
+        #expect(out.allSatisfy { $0["meta"] != nil || $0["id"]?.stringValue?.hasPrefix("bad") == true })
+        #expect(report.steps.repairEncoding >= 2)  // lone surrogate + raw invalid bytes
+        #expect(dir.files == ["out.jsonl.zst", "out.rejects.jsonl.zst"])
+    }
+
+    @Test func secondRunChangesNothing() throws {
+        let dir = try Scratch()
+        var first = NormalizeJob.Options(inputs: [Self.corpora.appendingPathComponent("sample-documents.jsonl.zst").path],
+                                         output: dir.path("once.jsonl"))
+        first.threads = 2
+        _ = try NormalizeJob(first).run()
+        let second = try NormalizeJob(.init(inputs: [dir.path("once.jsonl")], output: dir.path("twice.jsonl"))).run()
+        #expect(second.steps.isEmpty)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("once.jsonl")))
+                == Data(contentsOf: URL(fileURLWithPath: dir.path("twice.jsonl"))))
+    }
+
+    @Test func multipleFieldsAndArrays() throws {
+        let dir = try Scratch()
+        try writeFile(dir.path("t.jsonl"), Array("""
+            {"id":1,"title":" Ti\u{200B}tle ","body":"a  b","comments":["c\\r\\nd","  "]}
+            {"id":2,"body":null,"title":"x"}
+            {"id":3,"title":{"nested":true}}
+            {"id":4,"other":"y"}
+            {"id":5,"title":"   "}
+            """.utf8))
+        var options = NormalizeJob.Options(inputs: [dir.path("t.jsonl")], output: dir.path("o.jsonl"))
+        options.fields = ["title", "body", "comments"]
+        let report = try NormalizeJob(options).run()
+        let out = try lines(dir.path("o.jsonl"))
+        #expect(out.count == 2)
+        #expect(JSONWriter.string(.object(out[0])) == #"{"id":1,"title":"Title","body":"a b","comments":["c\nd",""]}"#)
+        #expect(report.rejectReasons == ["field_not_text": 1, "missing_field": 1, "empty_text": 1])
+        #expect(report.isConserved)
+    }
+
+    @Test func truncatedInputPublishesNothing() throws {
+        let dir = try Scratch()
+        let input = dir.path("in.jsonl.zst")
+        let sink = try openByteSink(path: input)
+        for i in 0..<20_000 { try sink.write(Array("{\"text\":\"record \(i) ünïcödé\"}\n".utf8)) }
+        try sink.commit()
+        let data = try Data(contentsOf: URL(fileURLWithPath: input))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: input))
+        #expect(throws: PipelineError.truncatedZstd(path: input)) {
+            try NormalizeJob(.init(inputs: [input], output: dir.path("out.jsonl.zst"))).run()
+        }
+        #expect(dir.files == ["in.jsonl.zst"])
+    }
+
+    @Test func tenMegabyteRecordAndTooLongLine() throws {
+        let dir = try Scratch()
+        let big = String(repeating: "Grüße\u{00A0}мир 世界 ", count: 500_000)  // ~11 MB
+        var bytes = Array("{\"text\":\"".utf8) + Array(big.utf8) + Array("\"}\n".utf8)
+        bytes += Array("{\"text\":\"".utf8) + [UInt8](repeating: 0x61, count: 30_000_000) + Array("\"}\n".utf8)
+        bytes += Array("{\"text\":\"ok\"}\n".utf8)
+        try writeFile(dir.path("big.jsonl"), bytes)
+        var options = NormalizeJob.Options(inputs: [dir.path("big.jsonl")], output: dir.path("o.jsonl"))
+        options.maxLineBytes = 20_000_000
+        let report = try NormalizeJob(options).run()
+        #expect(report.recordsIn == 3)
+        #expect(report.recordsOut == 2)
+        #expect(report.rejectReasons == ["line_too_long": 1])
+        #expect(report.steps.spaces == 500_000)
+        let rejects = try lines(dir.path("o.rejects.jsonl"))
+        #expect(rejects.first?["length"] == .number("30000011"))
+        #expect(rejects.first?["line"] == .number("2"))
+    }
+}
