@@ -27,3 +27,23 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension Repo {
+    static var models: URL {
+        if let env = ProcessInfo.processInfo.environment["GLOSSA_MODELS"] { return URL(fileURLWithPath: env) }
+        return root.appendingPathComponent("models")
+    }
+
+    /// Decompresses a zstd fixture with the zstd tool that setup installs.
+    static func zstdDecompress(_ url: URL) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/zstd")
+        process.arguments = ["-dc", url.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return data
+    }
+}
