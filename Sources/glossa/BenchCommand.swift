@@ -1,11 +1,13 @@
 import ArgumentParser
+import Foundation
+import GlossaPipeline
 import GlossaText
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print ratios against a peer measured in the same run.",
-        subcommands: [NormalizeBench.self]
+        subcommands: [NormalizeBench.self, DetectBench.self]
     )
 }
 
@@ -29,5 +31,80 @@ struct NormalizeBench: ParsableCommand {
         }
         print("  ratio glossa / raw unorm2_normalize loop:        \(format2(r.ratioToRawICU))x  (target >= 0.8x)")
         print("  ratio glossa / raw ICU incl. String conversion:  \(format2(r.ratioToRawICUWithConversion))x")
+    }
+}
+
+struct DetectBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Language-ID lines/s vs fastText's own predictor (fasttext-predict) on the same lines."
+    )
+
+    @Option(help: "fastText model.")
+    var lidModel: String = LanguageIdentifier.defaultModelPath(environment: environment)
+
+    @Option(help: "Lines: a JSONL(.zst) file whose records have a \"text\" field.")
+    var lines: String = "Tests/GlossaTextTests/Fixtures/lid/lid176-predictions.jsonl.zst"
+
+    @Option(help: "Copies of the line set.")
+    var copies: Int = 8
+
+    @Option(help: "Python with fasttext-predict (scripts/setup-peers.sh makes it).")
+    var peerPython: String = ".venv-peers/bin/python"
+
+    @Option(help: "Runs per contender (best is kept).")
+    var repetitions: Int = 3
+
+    func run() throws {
+        var texts: [String] = []
+        let reader = LineReader(try openByteSource(path: lines))
+        while let line = try reader.next() {
+            guard case let .text(bytes, _, _) = line,
+                  let object = try? JSONParser.parse(bytes).value.objectValue,
+                  let text = object["text"]?.stringValue else { continue }
+            texts.append(text.replacingOccurrences(of: "\n", with: " "))
+        }
+        texts = Array(repeating: texts, count: max(1, copies)).flatMap { $0 }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("glossa-bench-lines-\(getpid()).txt")
+        try (texts.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+
+        let identifier = try LanguageIdentifier(modelPath: lidModel)
+        func best(_ body: () -> Int) -> Double {
+            var best = Double.infinity
+            for _ in 0..<repetitions {
+                let t = System.monotonicSeconds()
+                precondition(body() >= 0)
+                best = min(best, System.monotonicSeconds() - t)
+            }
+            return best
+        }
+        let model = identifier.model
+        let raw = best { texts.reduce(0) { $0 + model.predict($1, k: 1).count } }
+        let full = best { texts.reduce(0) { $0 + identifier.identify($1).tag.count } }
+
+        let peer = Process()
+        peer.executableURL = URL(fileURLWithPath: peerPython)
+        peer.arguments = ["scripts/peers/fasttext_predict_bench.py", lidModel, file.path, String(repetitions)]
+        let pipe = Pipe()
+        peer.standardOutput = pipe
+        do { try peer.run() } catch {
+            printError("glossa bench detect: cannot run \(peerPython) (\(error)); run scripts/setup-peers.sh")
+            throw ExitCode(2)
+        }
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        peer.waitUntilExit()
+        guard peer.terminationStatus == 0,
+              let result = try? JSONParser.parse(String(decoding: output, as: UTF8.self)).value.objectValue,
+              case let .number(peerRate)? = result["lines_per_second"], let peerLinesPerSecond = Double(peerRate)
+        else {
+            printError("glossa bench detect: the fasttext-predict peer failed")
+            throw ExitCode(2)
+        }
+        let n = Double(texts.count)
+        print("detect benchmark: \(texts.count) lines, \(lidModel), 1 thread, best of \(repetitions)")
+        print("  fasttext-predict (C++, list API)          \(pad(String(Int(peerLinesPerSecond)), 9, left: true)) lines/s")
+        print("  glossa FastTextModel.predict              \(pad(String(Int(n / raw)), 9, left: true)) lines/s   \(format2(n / raw / peerLinesPerSecond))x  (target >= 1.0x)")
+        print("  glossa LanguageIdentifier.identify        \(pad(String(Int(n / full)), 9, left: true)) lines/s   \(format2(n / full / peerLinesPerSecond))x  (adds NFC, scripts, Qwen mapping)")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GlossaPipeline
 import GlossaText
 
@@ -8,9 +9,11 @@ struct Glossa: ParsableCommand {
         commandName: "glossa",
         abstract: "Multilingual text through batch pipelines with an in-process Qwen LLM.",
         version: "0.1.0",
-        subcommands: [NormalizeCommand.self, BenchCommand.self, InfoCommand.self]
+        subcommands: [NormalizeCommand.self, DetectCommand.self, LanguagesCommand.self, BenchCommand.self, InfoCommand.self]
     )
 }
+
+let environment = ProcessInfo.processInfo.environment
 
 /// Prints to standard error: standard output is reserved for data.
 func printError(_ message: String) {
@@ -33,3 +36,11 @@ struct StandardError: TextOutputStream {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+func pad(_ s: String, _ width: Int, left: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, width - s.count))
+    return left ? fill + s : s + fill
+}
+
+func format1(_ x: Double) -> String { String((x * 10).rounded() / 10) }
+func format2(_ x: Double) -> String { String((x * 100).rounded() / 100) }

@@ -2,6 +2,14 @@ import Foundation
 import Testing
 @testable import GlossaPipeline
 
+typealias NormalizeJob = RecordJob<NormalizeStep>
+
+extension RecordJob where Step == NormalizeStep {
+    init(_ options: Options, fields: [String] = ["text"]) throws {
+        try self.init(options, step: NormalizeStep(fields: fields))
+    }
+}
+
 @Suite struct NormalizeJobTests {
     static let corpora = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("corpora")
@@ -31,7 +39,7 @@ import Testing
         // Output keeps input order and metadata; text is normalized (idempotent on a rerun).
         #expect(out.first?["id"] == .string("doc-0001"))
         #expect(out.allSatisfy { $0["meta"] != nil || $0["id"]?.stringValue?.hasPrefix("bad") == true })
-        #expect(report.steps.repairEncoding >= 2)  // lone surrogate + raw invalid bytes
+        #expect(report.stats.characters.repairEncoding >= 2)  // lone surrogate + raw invalid bytes
         #expect(dir.files == ["out.jsonl.zst", "out.rejects.jsonl.zst"])
     }
 
@@ -42,7 +50,7 @@ import Testing
         first.threads = 2
         _ = try NormalizeJob(first).run()
         let second = try NormalizeJob(.init(inputs: [dir.path("once.jsonl")], output: dir.path("twice.jsonl"))).run()
-        #expect(second.steps.isEmpty)
+        #expect(second.stats.characters.isEmpty)
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("once.jsonl")))
                 == Data(contentsOf: URL(fileURLWithPath: dir.path("twice.jsonl"))))
     }
@@ -56,9 +64,8 @@ import Testing
             {"id":4,"other":"y"}
             {"id":5,"title":"   "}
             """.utf8))
-        var options = NormalizeJob.Options(inputs: [dir.path("t.jsonl")], output: dir.path("o.jsonl"))
-        options.fields = ["title", "body", "comments"]
-        let report = try NormalizeJob(options).run()
+        let options = NormalizeJob.Options(inputs: [dir.path("t.jsonl")], output: dir.path("o.jsonl"))
+        let report = try NormalizeJob(options, fields: ["title", "body", "comments"]).run()
         let out = try lines(dir.path("o.jsonl"))
         #expect(out.count == 2)
         #expect(JSONWriter.string(.object(out[0])) == #"{"id":1,"title":"Title","body":"a b","comments":["c\nd",""]}"#)
@@ -93,7 +100,7 @@ import Testing
         #expect(report.recordsIn == 3)
         #expect(report.recordsOut == 2)
         #expect(report.rejectReasons == ["line_too_long": 1])
-        #expect(report.steps.spaces == 500_000)
+        #expect(report.stats.characters.spaces == 500_000)
         let rejects = try lines(dir.path("o.rejects.jsonl"))
         #expect(rejects.first?["length"] == .number("30000011"))
         #expect(rejects.first?["line"] == .number("2"))

@@ -1,24 +1,24 @@
 import Dispatch
 import GlossaText
 
-/// `glossa normalize`: JSONL or text in, JSONL out, every record accounted for.
+/// Streams records from JSONL (plain or zstd) or text files through one `RecordStep` into a
+/// JSONL output, every record accounted for.
 ///
-/// Records are read in batches; each batch is parsed, normalized and serialized on all cores
+/// Records are read in batches; each batch is parsed, processed and serialized on all cores
 /// (results keep input order), then written. Records that cannot be processed go to the
 /// rejects file with a machine-readable reason, so `in == out + rejected` always holds.
-public struct NormalizeJob {
-    public enum InputFormat: String, Sendable, CaseIterable {
-        case auto, jsonl, text
-    }
+/// Outputs are published atomically when the run succeeds, and not at all when it fails.
+public enum InputFormat: String, Sendable, CaseIterable {
+    case auto, jsonl, text
+}
 
+public struct RecordJob<Step: RecordStep> {
     public struct Options: Sendable {
         public var inputs: [String]
         public var output: String
-        /// Defaults to `<output>.rejects.jsonl[.zst]` (stderr-adjacent `rejects.jsonl` for stdout).
+        /// Defaults to `<output>.rejects.jsonl[.zst]` (`rejects.jsonl` when writing to stdout).
         public var rejects: String?
-        public var fields: [String] = ["text"]
         public var format: InputFormat = .auto
-        public var configuration = Normalizer.Configuration.default
         public var maxLineBytes = 64 << 20
         public var threads = max(1, System.coreCount)
         public var batchRecords = 2_048
@@ -45,24 +45,17 @@ public struct NormalizeJob {
         public var rejected = 0
         public var blankLines = 0
         public var rejectReasons: [String: Int] = [:]
-        /// Characters touched per step, summed over documents.
-        public var steps = Normalizer.Counts()
-        /// Documents in which each step changed something.
-        public var documentsChanged = Normalizer.Counts()
+        public var stats = Step.Stats()
         public var bytesIn = 0
         public var bytesOut = 0
         public var seconds = 0.0
         public var outputPath = ""
         public var rejectsPath = ""
-        public var enabledSteps: [Normalizer.Step] = []
 
         public var isConserved: Bool { recordsIn == recordsOut + rejected }
 
         public var json: JSONValue {
-            func counts(_ c: Normalizer.Counts) -> JSONValue {
-                .object(JSONObject(enabledSteps.map { .init(key: $0.rawValue, value: .number(String(c[$0]))) }))
-            }
-            return .object(JSONObject([
+            var object = JSONObject([
                 "records_in": .number(String(recordsIn)),
                 "records_out": .number(String(recordsOut)),
                 "rejected": .number(String(rejected)),
@@ -70,32 +63,26 @@ public struct NormalizeJob {
                 "reject_reasons": .object(JSONObject(rejectReasons.sorted { $0.key < $1.key }.map {
                     .init(key: $0.key, value: .number(String($0.value)))
                 })),
-                "characters_per_step": counts(steps),
-                "documents_changed_per_step": counts(documentsChanged),
+            ])
+            if case let .object(step) = stats.json { object.members += step.members }
+            object.members += JSONObject([
                 "bytes_in": .number(String(bytesIn)),
                 "bytes_out": .number(String(bytesOut)),
-                "seconds": .number(String(format3(seconds))),
+                "seconds": .number(String((seconds * 1000).rounded() / 1000)),
                 "output": .string(outputPath),
                 "rejects": .string(rejectsPath),
-            ]))
+            ]).members
+            return .object(object)
         }
     }
 
-    public enum RejectReason: String, Sendable {
-        case malformedJSON = "malformed_json"
-        case notAnObject = "not_an_object"
-        case missingField = "missing_field"
-        case fieldNotText = "field_not_text"
-        case emptyText = "empty_text"
-        case lineTooLong = "line_too_long"
-    }
-
     public let options: Options
+    public let step: Step
 
-    public init(_ options: Options) throws {
+    public init(_ options: Options, step: Step) throws {
         guard !options.inputs.isEmpty else { throw PipelineError.invalidArgument("no input files given") }
-        guard !options.fields.isEmpty else { throw PipelineError.invalidArgument("no fields to normalize (--field)") }
         self.options = options
+        self.step = step
     }
 
     public func run() throws -> Report {
@@ -103,7 +90,6 @@ public struct NormalizeJob {
         var report = Report()
         report.outputPath = options.output
         report.rejectsPath = options.rejectsPath
-        report.enabledSteps = options.configuration.enabledSteps
         let output = try openByteSink(path: options.output)
         let rejects = try openByteSink(path: options.rejectsPath)
         do {
@@ -130,8 +116,8 @@ public struct NormalizeJob {
 
     private struct Outcome {
         var output: [UInt8] = []
-        var reject: RejectReason?
-        var counts = Normalizer.Counts()
+        var rejection: Rejection?
+        var stats = Step.Stats()
     }
 
     private func process(input: String, output: ByteSink, rejects: ByteSink, report: inout Report) throws {
@@ -149,19 +135,16 @@ public struct NormalizeJob {
             for (pending, outcome) in zip(batch, outcomes) {
                 report.recordsIn += 1
                 report.bytesIn += pending.bytes.count + 1
-                if let reason = outcome.reject {
+                if let rejection = outcome.rejection {
                     report.rejected += 1
-                    report.rejectReasons[reason.rawValue, default: 0] += 1
-                    try rejects.write(rejectRecord(pending, reason: reason, input: input, message: outcome.output))
+                    report.rejectReasons[rejection.reason, default: 0] += 1
+                    try rejects.write(rejectRecord(pending, rejection, input: input))
                 } else {
                     report.recordsOut += 1
                     report.bytesOut += outcome.output.count
                     try output.write(outcome.output)
                 }
-                report.steps += outcome.counts
-                for step in Normalizer.Step.allCases where outcome.counts[step] > 0 {
-                    report.documentsChanged[step] += 1
-                }
+                report.stats.merge(outcome.stats)
             }
             batch.removeAll(keepingCapacity: true)
             batchBytes = 0
@@ -181,8 +164,7 @@ public struct NormalizeJob {
             }
             try flush()
         } catch {
-            // Keep what was read before a corrupt or truncated frame, then report the error.
-            try flush()
+            try? flush()
             throw error
         }
     }
@@ -192,114 +174,76 @@ public struct NormalizeJob {
     }
 
     private func processBatch(_ batch: [Pending], isText: Bool, input: String) -> [Outcome] {
-        let normalizer = Normalizer(options.configuration)
-        let fields = options.fields
         let chunks = min(options.threads, max(1, batch.count / 64))
         let results = UnsafeMutableBufferPointer<Outcome>.allocate(capacity: batch.count)
         results.initialize(repeating: Outcome())
-        defer { results.deallocate() }
+        defer { results.deinitialize(); results.deallocate() }
         let base = SendablePointer(results.baseAddress!)
+        let step = self.step
+        let name = basename(input)
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             let lo = batch.count * chunk / chunks, hi = batch.count * (chunk + 1) / chunks
             for k in lo..<hi {
-                base.pointer[k] = Self.processRecord(batch[k], isText: isText, input: input,
-                                                     fields: fields, normalizer: normalizer)
+                base.pointer[k] = Self.processRecord(batch[k], isText: isText, name: name, step: step)
             }
         }
         return Array(results)
     }
 
-    private static func processRecord(_ record: Pending, isText: Bool, input: String,
-                                      fields: [String], normalizer: Normalizer) -> Outcome {
+    private static func processRecord(_ pending: Pending, isText: Bool, name: String, step: Step) -> Outcome {
         var outcome = Outcome()
-        if let length = record.tooLong {
-            outcome.reject = .lineTooLong
-            outcome.output = Array("line of \(length) bytes exceeds --max-line-bytes".utf8)
+        if let length = pending.tooLong {
+            outcome.rejection = Rejection(Rejection.lineTooLong, "line of \(length) bytes exceeds --max-line-bytes")
             return outcome
         }
+        var record: JSONObject
+        var repairs = 0
         if isText {
-            let result = record.bytes.withUnsafeBufferPointer { normalizer.normalize(utf8: $0) }
-            outcome.counts = result.counts
-            if result.text.isEmpty { outcome.reject = .emptyText; return outcome }
-            let object = JSONObject(["id": .string("\(basename(input)):\(record.line)"), "text": .string(result.text)])
-            JSONWriter.write(.object(object), into: &outcome.output)
-            outcome.output.append(0x0A)
-            return outcome
-        }
-        let parsed: (value: JSONValue, repairs: Int)
-        switch record.bytes.withUnsafeBufferPointer({ b in Result { () throws(JSONParser.SyntaxError) in try JSONParser.parse(b) } }) {
-        case let .success(value): parsed = value
-        case let .failure(error):
-            outcome.reject = .malformedJSON
-            outcome.output = Array(error.description.utf8)
-            return outcome
-        }
-        guard case var .object(object) = parsed.value else {
-            outcome.reject = .notAnObject
-            outcome.output = Array("record is \(parsed.value.kindName), not an object".utf8)
-            return outcome
-        }
-        outcome.counts.repairEncoding += parsed.repairs
-        var found = false, anyText = false
-        for field in fields {
-            guard let value = object[field] else { continue }
-            found = true
-            switch value {
-            case let .string(text):
-                let result = normalizer.normalize(text)
-                outcome.counts += result.counts
-                anyText = anyText || !result.text.isEmpty
-                object[field] = .string(result.text)
-            case let .array(items) where items.allSatisfy({ $0.stringValue != nil }):
-                var normalized: [JSONValue] = []
-                for item in items {
-                    let result = normalizer.normalize(item.stringValue!)
-                    outcome.counts += result.counts
-                    anyText = anyText || !result.text.isEmpty
-                    normalized.append(.string(result.text))
-                }
-                object[field] = .array(normalized)
-            case .null:
-                continue
-            default:
-                outcome.reject = .fieldNotText
-                outcome.output = Array("field '\(field)' is \(value.kindName), expected a string or an array of strings".utf8)
+            let decoded = pending.bytes.withUnsafeBufferPointer { Normalizer(.formOnly(.none)).normalize(utf8: $0) }
+            repairs = decoded.counts.repairEncoding
+            record = JSONObject(["id": .string("\(name):\(pending.line)"), "text": .string(decoded.text)])
+        } else {
+            let parsed = pending.bytes.withUnsafeBufferPointer { b in
+                Result { () throws(JSONParser.SyntaxError) in try JSONParser.parse(b) }
+            }
+            switch parsed {
+            case let .failure(error):
+                outcome.rejection = Rejection(Rejection.malformedJSON, error.description)
                 return outcome
+            case let .success((value, count)):
+                guard case let .object(object) = value else {
+                    outcome.rejection = Rejection(Rejection.notAnObject, "record is \(value.kindName), not an object")
+                    return outcome
+                }
+                record = object
+                repairs = count
             }
         }
-        if !found {
-            outcome.reject = .missingField
-            outcome.output = Array("none of the fields \(fields.joined(separator: ", ")) is present".utf8)
+        if let rejection = step.process(&record, repairs: repairs, stats: &outcome.stats) {
+            outcome.rejection = rejection
             return outcome
         }
-        if !anyText {
-            outcome.reject = .emptyText
-            outcome.output = Array("text is empty after normalization".utf8)
-            return outcome
-        }
-        JSONWriter.write(.object(object), into: &outcome.output)
+        JSONWriter.write(.object(record), into: &outcome.output)
         outcome.output.append(0x0A)
         return outcome
     }
 
     /// The original line travels with the reason; bytes that are not UTF-8 travel as hex so
     /// nothing is lost.
-    private func rejectRecord(_ record: Pending, reason: RejectReason, input: String, message: [UInt8]) -> [UInt8] {
+    private func rejectRecord(_ pending: Pending, _ rejection: Rejection, input: String) -> [UInt8] {
         var object = JSONObject([
             "input": .string(input),
-            "line": .number(String(record.line)),
-            "offset": .number(String(record.offset)),
-            "reason": .string(reason.rawValue),
-            "message": .string(String(decoding: message, as: UTF8.self)),
+            "line": .number(String(pending.line)),
+            "offset": .number(String(pending.offset)),
+            "reason": .string(rejection.reason),
+            "message": .string(rejection.message),
         ])
-        if record.tooLong == nil {
-            if let text = String(validating: record.bytes, as: UTF8.self) {
-                object["record"] = .string(text)
-            } else {
-                object["record_hex"] = .string(record.bytes.map { hexByte($0) }.joined())
-            }
+        if let length = pending.tooLong {
+            object["length"] = .number(String(length))
+        } else if let text = String(validating: pending.bytes, as: UTF8.self) {
+            object["record"] = .string(text)
         } else {
-            object["length"] = .number(String(record.tooLong!))
+            object["record_hex"] = .string(pending.bytes.map(hexByte).joined())
         }
         var out = [UInt8]()
         JSONWriter.write(.object(object), into: &out)
@@ -320,9 +264,4 @@ func basename(_ path: String) -> String {
 func hexByte(_ b: UInt8) -> String {
     let digits = Array("0123456789abcdef")
     return String([digits[Int(b >> 4)], digits[Int(b & 0xF)]])
-}
-
-func format3(_ x: Double) -> String {
-    let scaled = (x * 1000).rounded() / 1000
-    return String(scaled)
 }

@@ -1,0 +1,165 @@
+import ArgumentParser
+import GlossaPipeline
+import GlossaText
+
+extension Normalizer.Step: ExpressibleByArgument {}
+extension Normalizer.Form: ExpressibleByArgument {}
+extension InputFormat: ExpressibleByArgument {}
+
+/// Input, output and accounting options shared by the record-at-a-time commands.
+struct RecordOptions: ParsableArguments {
+    @Argument(help: "Input files (.jsonl, .jsonl.zst, .txt, .txt.zst; - for stdin).")
+    var inputs: [String]
+
+    @Option(name: .shortAndLong, help: "Output JSONL (.zst compresses); - for stdout.")
+    var output: String = "-"
+
+    @Option(help: "Rejects JSONL (default: next to the output).")
+    var rejects: String?
+
+    @Option(name: .customLong("field"), help: "Text field to read (repeatable; strings or arrays of strings).")
+    var fields: [String] = ["text"]
+
+    @Option(help: "Input format: auto, jsonl or text (one document per line).")
+    var format: InputFormat = .auto
+
+    @Option(help: "Lines longer than this many bytes are rejected without being buffered.")
+    var maxLineBytes: Int = 64 << 20
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int = System.coreCount
+
+    @Option(help: "Write the run's statistics as JSON to this file.")
+    var stats: String?
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    func run<Step: RecordStep>(_ name: String, step: Step, summary: (Step.Stats) -> [String]) throws {
+        var options = RecordJob<Step>.Options(inputs: inputs, output: output)
+        options.rejects = rejects
+        options.format = format
+        options.maxLineBytes = maxLineBytes
+        options.threads = max(1, threads)
+        let report: RecordJob<Step>.Report
+        do {
+            report = try RecordJob(options, step: step).run()
+        } catch let error as PipelineError {
+            printError("glossa \(name): \(error)")
+            throw ExitCode(2)
+        }
+        if let stats {
+            let sink = try openByteSink(path: stats)
+            var bytes = [UInt8]()
+            JSONWriter.write(report.json, into: &bytes)
+            bytes.append(0x0A)
+            try sink.write(bytes)
+            try sink.commit()
+        }
+        if !quiet {
+            var lines = ["\(name): \(report.recordsIn) records in, \(report.recordsOut) out, \(report.rejected) rejected"
+                         + (report.blankLines > 0 ? " (\(report.blankLines) blank lines skipped)" : "")
+                         + (report.isConserved ? " — all accounted for" : " — COUNTS DO NOT ADD UP")]
+            if !report.rejectReasons.isEmpty {
+                lines.append("  rejects -> \(report.rejectsPath): "
+                             + report.rejectReasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            }
+            let seconds = max(report.seconds, 1e-9)
+            lines.append("  \(report.bytesIn) bytes in, \(report.bytesOut) out, \(format2(seconds)) s, "
+                         + "\(Int(Double(report.recordsIn) / seconds)) records/s")
+            lines += summary(report.stats)
+            printError(lines.joined(separator: "\n"))
+        }
+        if !report.isConserved { throw ExitCode(3) }
+    }
+}
+
+struct NormalizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "normalize",
+        abstract: "Clean and Unicode-normalize JSONL (plain or .zst) or text, streaming.",
+        discussion: """
+            Steps: \(Normalizer.Step.allCases.map(\.rawValue).joined(separator: ", ")).
+            Every input record ends in the output or in the rejects file with a reason; the
+            counts at the end satisfy records_in == records_out + rejected.
+            """
+    )
+
+    @OptionGroup var records: RecordOptions
+
+    @Option(help: "Unicode form: none, nfc, nfd, nfkc, nfkd, nfkc_casefold (keys only).")
+    var form: Normalizer.Form = .nfc
+
+    @Option(name: .customLong("disable"), help: "Turn a cleanup step off (repeatable).")
+    var disabled: [Normalizer.Step] = []
+
+    @Option(name: .customLong("enable"), help: "Turn an optional step on, e.g. punctuation, digits (repeatable).")
+    var enabled: [Normalizer.Step] = []
+
+    @Flag(help: "Strip leading indentation of lines too.")
+    var noIndentation = false
+
+    func run() throws {
+        var config = Normalizer.Configuration.default
+        config.form = form
+        config.preserveIndentation = !noIndentation
+        for step in enabled { config.set(step, enabled: true) }
+        for step in disabled { config.set(step, enabled: false) }
+        try records.run("normalize", step: NormalizeStep(configuration: config, fields: records.fields)) { stats in
+            ["  step                 characters   documents"]
+                + config.enabledSteps.map { step in
+                    "  " + pad(step.rawValue, 20) + pad(String(stats.characters[step]), 11, left: true)
+                        + pad(String(stats.documents[step]), 12, left: true)
+                }
+        }
+    }
+}
+
+struct DetectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Identify language and script of JSONL (plain or .zst) or text records.",
+        discussion: """
+            Adds language (BCP-47), language_score and script (ISO 15924) to each record's
+            metadata object. The model is fastText lid.176 (installed by scripts/setup.sh) or any
+            fastText language-ID model given with --lid-model; labels are mapped onto Qwen3's
+            languages, and ICU script detection separates Hans/Hant and Serbian Cyrillic/Latin
+            and vetoes labels whose script cannot be right. See docs/language-coverage.md.
+            """
+    )
+
+    @OptionGroup var records: RecordOptions
+
+    @Option(help: "fastText model (.bin or .ftz).")
+    var lidModel: String = LanguageIdentifier.defaultModelPath(environment: environment)
+
+    @Option(help: "Metadata object the results are written into.")
+    var metadataField: String = "metadata"
+
+    func run() throws {
+        let identifier: LanguageIdentifier
+        do {
+            identifier = try LanguageIdentifier(modelPath: lidModel)
+        } catch {
+            printError("glossa detect: \(error)")
+            throw ExitCode(2)
+        }
+        let step = DetectLanguageStep(identifier: identifier, fields: records.fields, metadataField: metadataField)
+        try records.run("detect", step: step) { stats in
+            let top = stats.languages.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            return ["  languages: " + top.prefix(25).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                    + (top.count > 25 ? ", ... (\(top.count) in all)" : "")]
+        }
+    }
+}
+
+struct LanguagesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "languages",
+        abstract: "Qwen3's 119 languages and how language identification covers them (Markdown)."
+    )
+
+    func run() throws {
+        print(LanguageCoverage.markdown, terminator: "")
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import GlossaText
+import Testing
+@testable import GlossaPipeline
+
+@Suite struct DetectLanguageStepTests {
+    static let model = NormalizeJobTests.corpora.deletingLastPathComponent().appendingPathComponent("models/lid.176.ftz").path
+
+    @Test func sampleCorpusGetsLanguageAndScript() throws {
+        let dir = try Scratch()
+        let step = DetectLanguageStep(identifier: try LanguageIdentifier(modelPath: Self.model), metadataField: "meta")
+        let options = RecordJob<DetectLanguageStep>.Options(
+            inputs: [NormalizeJobTests.corpora.appendingPathComponent("sample-documents.jsonl.zst").path],
+            output: dir.path("detected.jsonl.zst"))
+        let report = try RecordJob(options, step: step).run()
+        #expect(report.isConserved)
+        #expect(report.rejected == 0)
+        let records = try readAll(openByteSource(path: dir.path("detected.jsonl.zst"))).split(separator: 0x0A).map {
+            try Array($0).withUnsafeBufferPointer { try JSONParser.parse($0) }.value.objectValue!
+        }
+        #expect(records.count == report.recordsOut)
+        var agree = 0
+        for record in records {
+            let meta = record["meta"]!.objectValue!
+            #expect(meta["language"]?.stringValue != nil)
+            #expect(meta["script"] != nil)
+            #expect(meta["source"] != nil)  // existing metadata is kept
+            // The corpus' hints are BCP-47 tags; languages lid.176 separates should agree.
+            if let hint = meta["lang_hint"]?.stringValue, let tag = meta["language"]?.stringValue,
+               tag == hint || tag.hasPrefix(hint + "-") { agree += 1 }
+        }
+        #expect(Double(agree) / Double(records.count) > 0.8, "only \(agree) of \(records.count) agree with the hints")
+        #expect((report.stats.languages["ja"] ?? 0) >= 3)
+    }
+
+    @Test func metadataOfAnotherTypeIsRejected() throws {
+        let step = DetectLanguageStep(identifier: try LanguageIdentifier(modelPath: Self.model))
+        var stats = DetectLanguageStep.Stats()
+        var record = JSONObject(["text": .string("Bonjour à tous"), "metadata": .string("oops")])
+        #expect(step.process(&record, repairs: 0, stats: &stats)?.reason == "metadata_not_object")
+        var ok = JSONObject(["text": .string("Bonjour à tous, comment allez-vous ?")])
+        #expect(step.process(&ok, repairs: 0, stats: &stats) == nil)
+        #expect(ok["metadata"]?.objectValue?["language"] == .string("fr"))
+        #expect(ok["metadata"]?.objectValue?["script"] == .string("Latn"))
+    }
+}
