@@ -20,4 +20,6 @@ test: setup
 	swift test
 
 bench: build
+	@bash scripts/setup-peers.sh
 	$(RELEASE) bench normalize
+	$(RELEASE) bench detect
