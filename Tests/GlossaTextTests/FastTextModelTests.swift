@@ -99,3 +99,37 @@ import Testing
         #expect(h != { var x: UInt32 = 2_166_136_261; for b: UInt32 in [0xC3, 0xA9] { x ^= b; x = x &* 16_777_619 }; return x }())
     }
 }
+
+/// The variants lid.176 does not exercise (softmax, one-vs-all, negative sampling, word
+/// n-grams, no subwords, dense input, quantized output, pruning), against fastText 0.9.3.
+@Suite struct FastTextVariantTests {
+    struct Reference: Decodable {
+        var model: String
+        var text: String
+        var labels: [String]
+        var probs: [Double]
+    }
+
+    @Test func predictionsMatchFastText() throws {
+        let dir = Repo.root.appendingPathComponent("Tests/GlossaTextTests/Fixtures/fasttext")
+        let refs = try Repo.zstdDecompress(dir.appendingPathComponent("predictions.jsonl.zst"))
+            .split(separator: 0x0A).map { try JSONDecoder().decode(Reference.self, from: Data($0)) }
+        let names = Set(refs.map(\.model))
+        #expect(names.count == 4)
+        for name in names.sorted() {
+            let model = try FastTextModel(path: dir.appendingPathComponent(name).path)
+            var agree = 0, total = 0, worst = 0.0
+            for ref in refs where ref.model == name {
+                total += 1
+                let ours = model.predict(ref.text, k: 3)
+                if ours.map(\.label) == ref.labels { agree += 1 }
+                for (label, p) in zip(ref.labels, ref.probs) {
+                    if let mine = ours.first(where: { $0.label == label }) { worst = max(worst, abs(Double(mine.probability) - p)) }
+                }
+            }
+            print("\(name): \(agree)/\(total) identical top-3, max |dp| \(worst)")
+            #expect(agree == total, "\(name)")
+            #expect(worst <= 1e-4, "\(name)")
+        }
+    }
+}

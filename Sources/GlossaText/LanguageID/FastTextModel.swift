@@ -241,24 +241,16 @@ public final class FastTextModel: Sendable {
     /// Log-probabilities of the best labels, highest first.
     private func scores(hidden: UnsafeBufferPointer<Float>, k: Int, threshold: Float) -> [Scored] {
         let logThreshold = stdLog(threshold)
-        var best: [Scored] = []
-        best.reserveCapacity(k + 1)
-        func offer(_ score: Float, _ label: Int) {
-            if best.count == k && score < best[best.count - 1].score { return }
-            var i = best.count
-            while i > 0 && best[i - 1].score < score { i -= 1 }
-            best.insert(Scored(score: score, label: label), at: i)
-            if best.count > k { best.removeLast() }
-        }
+        var best = TopK(k: k)
         switch loss {
         case .hierarchicalSoftmax:
             let tree = tree!
             let osz = labels.count
             func dfs(_ node: Int, _ score: Float) {
                 if score < logThreshold { return }
-                if best.count == k && score < best[best.count - 1].score { return }
+                if best.isFull && score < best.smallest { return }
                 let left = tree.left[node], right = tree.right[node]
-                if left == -1 && right == -1 { offer(score, node); return }
+                if left == -1 && right == -1 { best.offer(score, node); return }
                 let f = sigmoid(output.dot(row: node - osz, hidden))
                 dfs(Int(left), score + stdLog(1 - f))
                 dfs(Int(right), score + stdLog(f))
@@ -269,18 +261,116 @@ public final class FastTextModel: Sendable {
             let maximum = values.max() ?? 0
             var z: Float = 0
             for i in values.indices { values[i] = exp(values[i] - maximum); z += values[i] }
-            for (i, v) in values.enumerated() where v / z >= threshold { offer(stdLog(v / z), i) }
+            for (i, v) in values.enumerated() where v / z >= threshold {
+                let p = v / z
+                if best.isFull && stdLog(p) < best.smallest { continue }
+                best.offer(stdLog(p), i)
+            }
         case .negativeSampling, .oneVersusAll:
             for i in labels.indices {
-                let p = sigmoid(output.dot(row: i, hidden))
-                if p >= threshold { offer(stdLog(p), i) }
+                let p = Self.tabulatedSigmoid(output.dot(row: i, hidden))
+                if p < threshold || (best.isFull && stdLog(p) < best.smallest) { continue }
+                best.offer(stdLog(p), i)
             }
         }
-        return best
+        return best.sorted().map { Scored(score: $0.score, label: $0.label) }
     }
 
     @inline(__always) private func stdLog(_ x: Float) -> Float { log(x + 1e-5) }
+
+    /// fastText's binary-logistic losses read the sigmoid from a 513-entry table over [-8, 8]
+    /// (hierarchical softmax computes it exactly); predictions must use the same table.
+    private static let sigmoidTable: [Float] = (0...512).map { i in
+        let x = Float(i * 2 * 8) / 512 - 8
+        return Float(1.0 / (1.0 + exp(-Double(x))))
+    }
+
+    static func tabulatedSigmoid(_ x: Float) -> Float {
+        if x < -8 { return 0 }
+        if x > 8 { return 1 }
+        return sigmoidTable[Int((x + 8) * 512 / 8 / 2)]
+    }
     @inline(__always) private func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+}
+
+/// fastText keeps the best k in a std::vector managed with libstdc++'s push_heap / pop_heap
+/// (a min-heap on score) and returns it through sort_heap. Equal scores are common with the
+/// tabulated sigmoid, and their order is whatever those algorithms leave, so this is a
+/// faithful re-implementation of them rather than a sort.
+struct TopK {
+    struct Entry { var score: Float; var label: Int }
+    let k: Int
+    private var heap: [Entry] = []
+
+    init(k: Int) {
+        self.k = k
+        heap.reserveCapacity(k + 1)
+    }
+
+    var isFull: Bool { heap.count == k }
+    /// The heap's front: the smallest kept score.
+    var smallest: Float { heap[0].score }
+
+    // comparePairs(l, r) = l.score > r.score: "less" puts larger scores deeper.
+    @inline(__always) private static func less(_ l: Entry, _ r: Entry) -> Bool { l.score > r.score }
+
+    mutating func offer(_ score: Float, _ label: Int) {
+        heap.append(Entry(score: score, label: label))
+        Self.pushHeap(&heap, hole: heap.count - 1, top: 0, value: heap[heap.count - 1])
+        if heap.count > k {
+            Self.popHeap(&heap, count: heap.count)
+            heap.removeLast()
+        }
+    }
+
+    /// sort_heap: repeatedly move the front to the end of the shrinking heap.
+    func sorted() -> [Entry] {
+        var h = heap
+        var n = h.count
+        while n > 1 {
+            Self.popHeap(&h, count: n)
+            n -= 1
+        }
+        return h
+    }
+
+    private static func pushHeap(_ h: inout [Entry], hole: Int, top: Int, value: Entry) {
+        var hole = hole
+        var parent = (hole - 1) / 2
+        while hole > top && less(h[parent], value) {
+            h[hole] = h[parent]
+            hole = parent
+            parent = (hole - 1) / 2
+        }
+        h[hole] = value
+    }
+
+    /// __pop_heap over h[0..<count]: the front goes to count-1, the rest is re-heaped.
+    private static func popHeap(_ h: inout [Entry], count: Int) {
+        guard count > 1 else { return }
+        let last = count - 1
+        let value = h[last]
+        h[last] = h[0]
+        adjustHeap(&h, hole: 0, length: last, value: value)
+    }
+
+    private static func adjustHeap(_ h: inout [Entry], hole: Int, length: Int, value: Entry) {
+        let top = hole
+        var hole = hole
+        var child = hole
+        while child < (length - 1) / 2 {
+            child = 2 * (child + 1)
+            if less(h[child], h[child - 1]) { child -= 1 }
+            h[hole] = h[child]
+            hole = child
+        }
+        if length & 1 == 0 && child == (length - 2) / 2 {
+            child = 2 * (child + 1)
+            h[hole] = h[child - 1]
+            hole = child - 1
+        }
+        pushHeap(&h, hole: hole, top: top, value: value)
+    }
 }
 
 /// 32-bit FNV-1a over bytes, each sign-extended first (fastText hashes `int8_t` chars).
