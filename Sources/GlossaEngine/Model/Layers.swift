@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// y = x Wᵀ + b over `rows` rows of x; W is stored as `outFeatures` rows of `inFeatures`.
+struct Linear: Sendable {
+    let weight: [Float]
+    let bias: [Float]?
+    let inFeatures: Int
+    let outFeatures: Int
+
+    func callAsFunction(_ x: [Float], rows: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: rows * outFeatures)
+        if let bias {
+            for r in 0..<rows { for j in 0..<outFeatures { y[r * outFeatures + j] = bias[j] } }
+        }
+        weight.withUnsafeBufferPointer { w in
+            x.withUnsafeBufferPointer { x in
+                y.withUnsafeMutableBufferPointer { y in
+                    BLAS.multiplyTransposed(x.baseAddress!, w.baseAddress!, y.baseAddress!,
+                                            m: rows, n: outFeatures, k: inFeatures, accumulate: bias != nil)
+                }
+            }
+        }
+        return y
+    }
+
+    /// Only the listed output rows (for scoring a few labels without the whole vocabulary).
+    func rows(_ indices: [Int], of x: ArraySlice<Float>) -> [Float] {
+        indices.map { j in
+            var s: Float = bias?[j] ?? 0
+            let base = j * inFeatures
+            for (k, v) in x.enumerated() { s += weight[base + k] * v }
+            return s
+        }
+    }
+}
+
+/// w · x / sqrt(mean(x²) + ε), per row of `width` (fp32 throughout, as the reference does).
+struct RMSNorm: Sendable {
+    let weight: [Float]
+    let epsilon: Float
+
+    func callAsFunction(_ x: [Float], width: Int) -> [Float] {
+        var y = x
+        apply(&y, width: width)
+        return y
+    }
+
+    func apply(_ x: inout [Float], width: Int) {
+        let rows = x.count / width
+        x.withUnsafeMutableBufferPointer { x in
+            for r in 0..<rows {
+                let row = x.baseAddress! + r * width
+                var sum: Float = 0
+                for i in 0..<width { sum += row[i] * row[i] }
+                let scale = 1 / (sum / Float(width) + epsilon).squareRoot()
+                for i in 0..<width { row[i] = weight[i] * (row[i] * scale) }
+            }
+        }
+    }
+}
+
+@inline(__always) func silu(_ x: Float) -> Float { x / (1 + exp(-x)) }
+
+/// SwiGLU: down(silu(gate(x)) * up(x)).
+struct FeedForward: Sendable {
+    let gate: Linear, up: Linear, down: Linear
+
+    func callAsFunction(_ x: [Float], rows: Int) -> [Float] {
+        let g = gate(x, rows: rows), u = up(x, rows: rows)
+        var a = [Float](repeating: 0, count: g.count)
+        for i in 0..<g.count { a[i] = silu(g[i]) * u[i] }
+        return down(a, rows: rows)
+    }
+}
+
+/// Qwen3-MoE: a softmax router picks the top-k experts per token; their SwiGLU outputs are
+/// summed with the (optionally renormalized) router probabilities.
+struct MixtureOfExperts: Sendable {
+    let router: Linear
+    let experts: [FeedForward]
+    let topK: Int
+    let normalize: Bool
+
+    func callAsFunction(_ x: [Float], rows: Int, width: Int) -> [Float] {
+        let logits = router(x, rows: rows)
+        let count = experts.count
+        var out = [Float](repeating: 0, count: rows * width)
+        for r in 0..<rows {
+            var p = Array(logits[(r * count)..<((r + 1) * count)])
+            let m = p.max()!
+            var z: Float = 0
+            for e in 0..<count { p[e] = exp(p[e] - m); z += p[e] }
+            for e in 0..<count { p[e] /= z }
+            let chosen = (0..<count).sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }.prefix(topK)
+            let total = chosen.reduce(Float(0)) { $0 + p[$1] }
+            let row = Array(x[(r * width)..<((r + 1) * width)])
+            for e in chosen {
+                let w = normalize ? p[e] / total : p[e]
+                let y = experts[e](row, rows: 1)
+                for i in 0..<width { out[r * width + i] += w * y[i] }
+            }
+        }
+        return out
+    }
+}

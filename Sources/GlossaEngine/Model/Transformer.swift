@@ -1,0 +1,221 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keys and values of every position seen so far, per layer.
+public final class KVCache {
+    public let capacity: Int
+    let width: Int                       // kv heads × head dim
+    var keys: [[Float]]
+    var values: [[Float]]
+    public private(set) var count = 0
+
+    public init(config: ModelConfig, capacity: Int) {
+        self.capacity = capacity
+        width = config.keyValueHeadCount * config.headDimension
+        keys = Array(repeating: [Float](repeating: 0, count: capacity * width), count: config.layerCount)
+        values = keys
+    }
+
+    func advance(by n: Int) { count += n }
+    public func reset() { count = 0 }
+}
+
+/// One Qwen-family decoder: embedding, layers of attention (GQA, optional qkv bias and
+/// qk-norm, RoPE) and a dense or mixture-of-experts SwiGLU MLP, final norm, output head.
+public final class Transformer: @unchecked Sendable {
+    struct Attention {
+        let q: Linear, k: Linear, v: Linear, o: Linear
+        let qNorm: RMSNorm?, kNorm: RMSNorm?
+    }
+
+    enum MLP {
+        case dense(FeedForward)
+        case experts(MixtureOfExperts)
+    }
+
+    struct Layer {
+        let inputNorm: RMSNorm
+        let attention: Attention
+        let postAttentionNorm: RMSNorm
+        let mlp: MLP
+    }
+
+    public let config: ModelConfig
+    let embedding: [Float]
+    let layers: [Layer]
+    let norm: RMSNorm
+    let head: Linear
+    let inverseFrequencies: [Float]
+
+    public convenience init(directory: String) throws(EngineError) {
+        try self.init(checkpoint: CheckpointDirectory(path: directory))
+    }
+
+    public init(checkpoint c: CheckpointDirectory) throws(EngineError) {
+        let cfg = c.config
+        config = cfg
+        let h = cfg.hiddenSize, d = cfg.headDimension
+        let qWidth = cfg.headCount * d, kvWidth = cfg.keyValueHeadCount * d
+        func linear(_ name: String, _ out: Int, _ inp: Int, bias: Bool = false) throws(EngineError) -> Linear {
+            Linear(weight: try c.floats(name + ".weight", shape: [out, inp]),
+                   bias: bias ? try c.floats(name + ".bias", shape: [out]) : nil, inFeatures: inp, outFeatures: out)
+        }
+        func rmsNorm(_ name: String, _ width: Int) throws(EngineError) -> RMSNorm {
+            RMSNorm(weight: try c.floats(name + ".weight", shape: [width]), epsilon: cfg.rmsNormEpsilon)
+        }
+        embedding = try c.floats("model.embed_tokens.weight", shape: [cfg.vocabularySize, h])
+        var layers: [Layer] = []
+        for i in 0..<cfg.layerCount {
+            let p = "model.layers.\(i)."
+            let attention = Attention(
+                q: try linear(p + "self_attn.q_proj", qWidth, h, bias: cfg.qkvBias),
+                k: try linear(p + "self_attn.k_proj", kvWidth, h, bias: cfg.qkvBias),
+                v: try linear(p + "self_attn.v_proj", kvWidth, h, bias: cfg.qkvBias),
+                o: try linear(p + "self_attn.o_proj", h, qWidth),
+                qNorm: cfg.qkNorm ? try rmsNorm(p + "self_attn.q_norm", d) : nil,
+                kNorm: cfg.qkNorm ? try rmsNorm(p + "self_attn.k_norm", d) : nil)
+            let mlp: MLP
+            if cfg.isMoE(layer: i) {
+                var experts: [FeedForward] = []
+                for e in 0..<cfg.expertCount {
+                    let q = p + "mlp.experts.\(e)."
+                    experts.append(FeedForward(gate: try linear(q + "gate_proj", cfg.expertIntermediateSize, h),
+                                               up: try linear(q + "up_proj", cfg.expertIntermediateSize, h),
+                                               down: try linear(q + "down_proj", h, cfg.expertIntermediateSize)))
+                }
+                mlp = .experts(MixtureOfExperts(router: try linear(p + "mlp.gate", cfg.expertCount, h), experts: experts,
+                                                topK: cfg.expertsPerToken, normalize: cfg.normalizeTopKProbabilities))
+            } else {
+                mlp = .dense(FeedForward(gate: try linear(p + "mlp.gate_proj", cfg.intermediateSize, h),
+                                         up: try linear(p + "mlp.up_proj", cfg.intermediateSize, h),
+                                         down: try linear(p + "mlp.down_proj", h, cfg.intermediateSize)))
+            }
+            layers.append(Layer(inputNorm: try rmsNorm(p + "input_layernorm", h), attention: attention,
+                                postAttentionNorm: try rmsNorm(p + "post_attention_layernorm", h), mlp: mlp))
+        }
+        self.layers = layers
+        norm = try rmsNorm("model.norm", h)
+        if cfg.tiedEmbeddings && !c.contains("lm_head.weight") {
+            head = Linear(weight: embedding, bias: nil, inFeatures: h, outFeatures: cfg.vocabularySize)
+        } else {
+            head = try linear("lm_head", cfg.vocabularySize, h)
+        }
+        // inv_freq[i] = θ^(-2i/d), in fp32 like the reference.
+        inverseFrequencies = (0..<(d / 2)).map { i in 1 / Float(pow(Double(Float(cfg.ropeTheta)), Double(Float(2 * i) / Float(d)))) }
+    }
+
+    /// Runs `tokens` (the next positions of one sequence) through the model, extending the
+    /// cache, and returns logits for every position (or only the last) as rows of the vocabulary.
+    public func forward(_ tokens: [Int], cache: KVCache, allLogits: Bool = true) -> [Float] {
+        let cfg = config
+        let h = cfg.hiddenSize, t = tokens.count
+        precondition(cache.count + t <= cache.capacity, "KV cache full")
+        var x = [Float](repeating: 0, count: t * h)
+        for (r, token) in tokens.enumerated() {
+            for i in 0..<h { x[r * h + i] = embedding[token * h + i] }
+        }
+        for (index, layer) in layers.enumerated() {
+            let attended = attention(layer.attention, layer.inputNorm(x, width: h), rows: t, layer: index, cache: cache)
+            for i in 0..<x.count { x[i] += attended[i] }
+            let n = layer.postAttentionNorm(x, width: h)
+            let y: [Float]
+            switch layer.mlp {
+            case let .dense(ff): y = ff(n, rows: t)
+            case let .experts(moe): y = moe(n, rows: t, width: h)
+            }
+            for i in 0..<x.count { x[i] += y[i] }
+        }
+        cache.advance(by: t)
+        if !allLogits { x = Array(x[((t - 1) * h)...]) }
+        norm.apply(&x, width: h)
+        return head(x, rows: allLogits ? t : 1)
+    }
+
+    /// softmax(q kᵀ / √d + causal mask) v, with grouped key/value heads and RoPE.
+    private func attention(_ a: Attention, _ x: [Float], rows t: Int, layer: Int, cache: KVCache) -> [Float] {
+        let cfg = config
+        let d = cfg.headDimension, heads = cfg.headCount, kvHeads = cfg.keyValueHeadCount
+        var q = a.q(x, rows: t), k = a.k(x, rows: t)
+        let v = a.v(x, rows: t)
+        if let qNorm = a.qNorm { qNorm.apply(&q, width: d) }
+        if let kNorm = a.kNorm { kNorm.apply(&k, width: d) }
+        let start = cache.count
+        for r in 0..<t {
+            rotate(&q, row: r, heads: heads, position: start + r)
+            rotate(&k, row: r, heads: kvHeads, position: start + r)
+        }
+        let kvWidth = kvHeads * d
+        for i in 0..<(t * kvWidth) {
+            cache.keys[layer][start * kvWidth + i] = k[i]
+            cache.values[layer][start * kvWidth + i] = v[i]
+        }
+        let scale = 1 / Float(d).squareRoot()
+        let group = heads / kvHeads
+        var out = [Float](repeating: 0, count: t * heads * d)
+        var scores = [Float](repeating: 0, count: start + t)
+        cache.keys[layer].withUnsafeBufferPointer { keys in
+            cache.values[layer].withUnsafeBufferPointer { values in
+                for r in 0..<t {
+                    let position = start + r
+                    for head in 0..<heads {
+                        let kvHead = head / group
+                        let qBase = (r * heads + head) * d
+                        var maxScore = -Float.infinity
+                        for j in 0...position {
+                            var s: Float = 0
+                            let kBase = j * kvWidth + kvHead * d
+                            for i in 0..<d { s += q[qBase + i] * keys[kBase + i] }
+                            scores[j] = s * scale
+                            maxScore = max(maxScore, scores[j])
+                        }
+                        var z: Float = 0
+                        for j in 0...position { scores[j] = exp(scores[j] - maxScore); z += scores[j] }
+                        for j in 0...position {
+                            let p = scores[j] / z
+                            let vBase = j * kvWidth + kvHead * d
+                            for i in 0..<d { out[qBase + i] += p * values[vBase + i] }
+                        }
+                    }
+                }
+            }
+        }
+        return a.o(out, rows: t)
+    }
+
+    /// Rotate-half RoPE: element i pairs with i + d/2.
+    private func rotate(_ x: inout [Float], row: Int, heads: Int, position: Int) {
+        let d = config.headDimension, half = d / 2
+        for head in 0..<heads {
+            let base = (row * heads + head) * d
+            for i in 0..<half {
+                let angle = Float(position) * inverseFrequencies[i]
+                let c = cos(angle), s = sin(angle)
+                let a = x[base + i], b = x[base + i + half]
+                x[base + i] = a * c - b * s
+                x[base + i + half] = b * c + a * s
+            }
+        }
+    }
+
+    /// Greedy continuation of `prompt` by `count` tokens (stops early at `stop` tokens).
+    public func greedy(_ prompt: [Int], count: Int, stop: Set<Int> = []) -> [Int] {
+        let cache = KVCache(config: config, capacity: prompt.count + count)
+        var logits = forward(prompt, cache: cache, allLogits: false)
+        var out: [Int] = []
+        while out.count < count {
+            let next = argmax(logits)
+            out.append(next)
+            if stop.contains(next) || out.count == count { break }
+            logits = forward([next], cache: cache, allLogits: false)
+        }
+        return out
+    }
+}
+
+/// Index of the largest value (the first on ties, as torch.argmax).
+public func argmax(_ values: [Float]) -> Int {
+    var best = 0
+    for i in 1..<values.count where values[i] > values[best] { best = i }
+    return best
+}
