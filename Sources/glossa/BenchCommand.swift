@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import GlossaPipeline
+import GlossaEngine
 import GlossaText
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print ratios against a peer measured in the same run.",
-        subcommands: [NormalizeBench.self, DetectBench.self]
+        subcommands: [NormalizeBench.self, DetectBench.self, TokenizerBench.self]
     )
 }
 
@@ -106,5 +107,40 @@ struct DetectBench: ParsableCommand {
         print("  fasttext-predict (C++, list API)          \(pad(String(Int(peerLinesPerSecond)), 9, left: true)) lines/s")
         print("  glossa FastTextModel.predict              \(pad(String(Int(n / raw)), 9, left: true)) lines/s   \(format2(n / raw / peerLinesPerSecond))x  (target >= 1.0x)")
         print("  glossa LanguageIdentifier.identify        \(pad(String(Int(n / full)), 9, left: true)) lines/s   \(format2(n / full / peerLinesPerSecond))x  (adds NFC, scripts, Qwen mapping)")
+    }
+}
+
+struct TokenizerBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenizer",
+        abstract: "Vocabulary load time (target < 300 ms) and encode throughput on the sample corpus."
+    )
+
+    @Option(help: "GGUF file whose tokenizer is loaded.")
+    var gguf: String = (environment["GLOSSA_MODELS"] ?? "models") + "/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+
+    func run() throws {
+        var loads: [Double] = []
+        var tokenizer: Tokenizer? = nil
+        for _ in 0..<5 {
+            let t = System.monotonicSeconds()
+            tokenizer = try Tokenizer(gguf: GGUFFile(path: gguf))
+            loads.append(System.monotonicSeconds() - t)
+        }
+        var texts: [String] = []
+        let reader = LineReader(try openByteSource(path: "corpora/sample-documents.jsonl.zst"))
+        while let line = try reader.next() {
+            if case let .text(bytes, _, _) = line, let text = try? JSONParser.parse(bytes).value.objectValue?["text"]?.stringValue { texts.append(text) }
+        }
+        let bytes = texts.reduce(0) { $0 + $1.utf8.count }
+        var best = Double.infinity, tokens = 0
+        for _ in 0..<5 {
+            let t = System.monotonicSeconds()
+            tokens = texts.reduce(0) { $0 + tokenizer!.encode($1).count }
+            best = min(best, System.monotonicSeconds() - t)
+        }
+        print("tokenizer benchmark: \(tokenizer!.vocabularySize) tokens")
+        print("  load from GGUF: median \(Int(loads.sorted()[2] * 1000)) ms, best \(Int(loads.min()! * 1000)) ms  (target < 300 ms)")
+        print("  encode: \(tokens) tokens from \(bytes) bytes in \(format2(best * 1000)) ms = \(format1(Double(bytes) / best / 1e6)) MB/s")
     }
 }

@@ -127,6 +127,28 @@ public final class Tokenizer: @unchecked Sendable {
         try self.init(tokens: tokens, merges: mergeList, added: added, normalization: normalizer == "NFC" ? .nfc : .none)
     }
 
+    /// `vocab.json` + `merges.txt` (+ `added_tokens_decoder` from tokenizer_config.json).
+    public convenience init(vocabJSON: String, mergesTXT: String, addedTokensDecoder: [String: [String: Any]]) throws(EngineError) {
+        guard let data = FileManager.default.contents(atPath: vocabJSON),
+              let vocab = try? JSONSerialization.jsonObject(with: data) as? [String: Int]
+        else { throw .invalidFile(path: vocabJSON, reason: "not a JSON object of token ids") }
+        guard let mergesData = FileManager.default.contents(atPath: mergesTXT) else {
+            throw .cannotOpen(path: mergesTXT, reason: "unreadable")
+        }
+        var tokens = [String](repeating: "", count: (vocab.values.max() ?? -1) + 1)
+        for (t, i) in vocab { tokens[i] = t }
+        let merges = String(decoding: mergesData, as: UTF8.self).split(separator: "\n")
+            .filter { !$0.hasPrefix("#version") && !$0.isEmpty }.map(String.init)
+        var added: [AddedToken] = []
+        for (key, entry) in addedTokensDecoder {
+            guard let id = Int(key), let content = entry["content"] as? String else { continue }
+            added.append(AddedToken(id: id, content: content, special: (entry["special"] as? Bool) ?? false))
+            if id >= tokens.count { tokens += [String](repeating: "", count: id - tokens.count + 1) }
+            tokens[id] = content
+        }
+        try self.init(tokens: tokens, merges: merges, added: added.sorted { $0.id < $1.id }, normalization: .nfc)
+    }
+
     // MARK: - Encoding
 
     /// Token ids of `text`. With `parseSpecialTokens` false, added-token text (e.g. a user
@@ -200,6 +222,7 @@ public final class Tokenizer: @unchecked Sendable {
     public struct StreamingDecoder {
         let tokenizer: Tokenizer
         var pending: [UInt8] = []
+
 
         public init(_ tokenizer: Tokenizer) { self.tokenizer = tokenizer }
 

@@ -1,0 +1,145 @@
+import Foundation
+
+/// A loaded model with its tokenizer, template and stop tokens.
+public final class LanguageModel: @unchecked Sendable {
+    public let transformer: Transformer
+    public let tokenizer: Tokenizer
+    public let template: ChatTemplate
+    public let stopTokens: Set<Int>
+
+    public init(transformer: Transformer, tokenizer: Tokenizer, template: ChatTemplate, stopTokens: Set<Int>) {
+        self.transformer = transformer
+        self.tokenizer = tokenizer
+        self.template = template
+        self.stopTokens = stopTokens
+    }
+
+    /// A Hugging Face model directory: config.json, safetensors, tokenizer.json (or
+    /// vocab.json + merges.txt), tokenizer_config.json, generation_config.json.
+    public convenience init(directory: String) throws(EngineError) {
+        let transformer = try Transformer(directory: directory)
+        let fm = FileManager.default
+        let tokenizer: Tokenizer
+        let config = (fm.contents(atPath: directory + "/tokenizer_config.json")).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        if fm.fileExists(atPath: directory + "/tokenizer.json") {
+            tokenizer = try Tokenizer(tokenizerJSON: directory + "/tokenizer.json")
+        } else if fm.fileExists(atPath: directory + "/vocab.json"), fm.fileExists(atPath: directory + "/merges.txt") {
+            tokenizer = try Tokenizer(vocabJSON: directory + "/vocab.json", mergesTXT: directory + "/merges.txt",
+                                      addedTokensDecoder: config?["added_tokens_decoder"] as? [String: [String: Any]] ?? [:])
+        } else {
+            throw .invalidFile(path: directory, reason: "no tokenizer.json or vocab.json + merges.txt")
+        }
+        let template = ChatTemplate.detect(jinja: config?["chat_template"] as? String)
+        var stops = Set([151645, 151643].filter { $0 < tokenizer.vocabularySize })
+        for name in ["<|im_end|>", "<|endoftext|>"] { if let id = tokenizer.id(of: name) { stops.insert(id) } }
+        if let data = fm.contents(atPath: directory + "/generation_config.json"),
+           let g = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            if let e = g["eos_token_id"] as? Int { stops.insert(e) }
+            if let e = g["eos_token_id"] as? [Int] { stops.formUnion(e) }
+        }
+        self.init(transformer: transformer, tokenizer: tokenizer, template: template, stopTokens: stops)
+    }
+}
+
+/// Greedy generation with Qwen3's thinking modes and a thinking budget.
+public struct Generator {
+    public struct Options: Sendable {
+        /// Tokens of the answer (after any thinking).
+        public var maxTokens = 512
+        /// Tokens of thinking before the stop phrase is forced; nil = unlimited, 0 = no thinking.
+        public var thinkingBudget: Int? = nil
+        public init() {}
+    }
+
+    public enum StopReason: String, Sendable { case stopToken = "stop", maxTokens = "length" }
+
+    public struct Result: Sendable {
+        public var tokens: [Int]
+        public var text: String
+        public var reasoning: String?
+        public var content: String
+        public var stopReason: StopReason
+        public var promptTokens: Int
+        public var thinkingTokens: Int
+        public var budgetForced: Bool
+    }
+
+    /// Qwen's words when a thinking budget runs out, before the answer starts.
+    public static let budgetStopPhrase = "Considering the limited time by the user, I have to give the solution based on the thinking directly now.\n</think>\n\n"
+
+    public let model: LanguageModel
+    public init(_ model: LanguageModel) { self.model = model }
+
+    /// Chat: renders the template (thinking per `enableThinking`, soft switches and budget 0),
+    /// then generates.
+    public func chat(_ messages: [ChatMessage], enableThinking: Bool = false, options: Options = Options(),
+                     onText: (String) -> Void = { _ in }) -> Result {
+        var thinking = model.template == .qwen3 && ChatTemplate.thinkingEnabled(messages, enableThinking: enableThinking)
+        if options.thinkingBudget == 0 { thinking = false }
+        let prompt = model.template.render(messages, enableThinking: thinking)
+        return generate(prompt: model.tokenizer.encode(prompt), options: options, onText: onText)
+    }
+
+    public func generate(prompt: [Int], options: Options = Options(), onText: (String) -> Void = { _ in }) -> Result {
+        let tokenizer = model.tokenizer
+        let transformer = model.transformer
+        let thinkOpen = tokenizer.id(of: "<think>"), thinkClose = tokenizer.id(of: "</think>")
+        let forced = tokenizer.encode(Self.budgetStopPhrase)
+        let capacity = min(transformer.config.maxPositions, prompt.count + options.maxTokens + (options.thinkingBudget ?? options.maxTokens) + forced.count + 8)
+        let cache = KVCache(config: transformer.config, capacity: capacity)
+        var decoder = Tokenizer.StreamingDecoder(tokenizer)
+        var out: [Int] = []
+        var text = ""
+
+        // Thinking state: inside when the prompt ends in <think> (Thinking-2507) or the model opens it.
+        let openInPrompt = thinkOpen.map { id in prompt.suffix(2).contains(id) } ?? false
+        var inThinking = openInPrompt
+        var thinkingTokens = 0, answerTokens = 0
+        var budgetForced = false
+        var stopReason = StopReason.maxTokens
+
+        func emit(_ id: Int) {
+            out.append(id)
+            let piece = decoder.append(id)
+            text += piece
+            onText(piece)
+        }
+
+        var logits = transformer.forward(prompt, cache: cache, allLogits: false)
+        while cache.count < cache.capacity {
+            let next = argmax(logits)
+            if model.stopTokens.contains(next) { stopReason = .stopToken; break }
+            emit(next)
+            if next == thinkOpen && thinkingTokens == 0 && !inThinking { inThinking = true }
+            else if next == thinkClose { inThinking = false }
+            else if inThinking { thinkingTokens += 1 } else { answerTokens += 1 }
+            if !inThinking && answerTokens >= options.maxTokens { break }
+
+            // Budget reached: finish a partial character, then force the stop phrase.
+            if inThinking, let budget = options.thinkingBudget, thinkingTokens >= budget,
+               decoder.isCharacterComplete || thinkingTokens >= budget + 4 {
+                budgetForced = true
+                inThinking = false
+                guard cache.count + 1 + forced.count < cache.capacity else { break }
+                _ = transformer.forward([next], cache: cache, allLogits: false)
+                for (k, id) in forced.enumerated() {
+                    emit(id)
+                    let l = transformer.forward([id], cache: cache, allLogits: k == forced.count - 1)
+                    if k == forced.count - 1 { logits = l }
+                }
+                continue
+            }
+            guard cache.count < cache.capacity else { break }
+            logits = transformer.forward([next], cache: cache, allLogits: false)
+        }
+        text += decoder.finish()
+        let split = ThinkingParser.split(text)
+        return Result(tokens: out, text: text, reasoning: split?.reasoning, content: split.map(\.content) ?? text,
+                      stopReason: stopReason, promptTokens: prompt.count, thinkingTokens: thinkingTokens, budgetForced: budgetForced)
+    }
+}
+
+extension Tokenizer.StreamingDecoder {
+    /// True when no multi-byte character is waiting for more bytes.
+    public var isCharacterComplete: Bool { pending.isEmpty }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import GlossaEngine
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate a reply with the embedded engine (greedy).",
+        discussion: """
+            --model takes a Hugging Face checkpoint directory (config.json, safetensors,
+            tokenizer.json or vocab.json + merges.txt). Thinking follows Qwen3: --think / --no-think,
+            /think and /no_think in the prompt, and --thinking-budget N (0 = no thinking).
+            """
+    )
+
+    @Option(help: "Model directory.")
+    var model: String
+
+    @Option(help: "User message.")
+    var prompt: String
+
+    @Option(help: "System message.")
+    var system: String?
+
+    @Flag(inversion: .prefixedNo, help: "Qwen3 thinking mode (default off for batch work).")
+    var think = false
+
+    @Option(help: "Tokens of thinking before the answer is forced.")
+    var thinkingBudget: Int?
+
+    @Option(help: "Tokens of answer at most.")
+    var maxTokens: Int = 256
+
+    @Flag(help: "Print reasoning and answer as JSON instead of streaming text.")
+    var json = false
+
+    func run() throws {
+        let lm: LanguageModel
+        do {
+            lm = try LanguageModel(directory: model)
+        } catch {
+            printError("glossa generate: \(error)")
+            throw ExitCode(2)
+        }
+        var messages: [ChatMessage] = []
+        if let system { messages.append(ChatMessage(.system, system)) }
+        messages.append(ChatMessage(.user, prompt))
+        var options = Generator.Options()
+        options.maxTokens = maxTokens
+        options.thinkingBudget = thinkingBudget
+        let started = Date()
+        let result = Generator(lm).chat(messages, enableThinking: think, options: options) { piece in
+            if !json { FileHandle.standardOutput.write(Data(piece.utf8)) }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        if json {
+            var object: [String: Any] = ["content": result.content, "stop_reason": result.stopReason.rawValue,
+                                         "prompt_tokens": result.promptTokens, "completion_tokens": result.tokens.count]
+            if let r = result.reasoning { object["reasoning"] = r }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print()
+            printError("[\(result.promptTokens) prompt + \(result.tokens.count) generated tokens, \(result.stopReason.rawValue), "
+                       + "\(format2(Double(result.tokens.count) / max(seconds, 1e-9))) tok/s]")
+        }
+    }
+}
