@@ -32,7 +32,9 @@ let package = Package(
             ]
         ),
         .target(name: "GlossaText", dependencies: ["CICUShim"]),
-        .target(name: "GlossaEngine", dependencies: ["GlossaText", "COpenBLAS"]),
+        // Quantized kernels in C: per-ISA clones (AVX-512, AVX2, baseline) chosen at load time.
+        .target(name: "CGlossaKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+        .target(name: "GlossaEngine", dependencies: ["GlossaText", "COpenBLAS", "CGlossaKernels"]),
         .target(name: "GlossaPipeline", dependencies: ["GlossaText", "GlossaEngine", "CZstd"]),
         .executableTarget(
             name: "glossa",

@@ -29,7 +29,9 @@ public final class LanguageModel: @unchecked Sendable {
         } else {
             throw .invalidFile(path: directory, reason: "no tokenizer.json or vocab.json + merges.txt")
         }
-        let template = ChatTemplate.detect(jinja: config?["chat_template"] as? String)
+        let jinja = (config?["chat_template"] as? String)
+            ?? fm.contents(atPath: directory + "/chat_template.jinja").map { String(decoding: $0, as: UTF8.self) }
+        let template = ChatTemplate.detect(jinja: jinja)
         var stops = Set([151645, 151643].filter { $0 < tokenizer.vocabularySize })
         for name in ["<|im_end|>", "<|endoftext|>"] { if let id = tokenizer.id(of: name) { stops.insert(id) } }
         if let data = fm.contents(atPath: directory + "/generation_config.json"),

@@ -1,0 +1,48 @@
+// Quantized weight formats (GGUF/ggml block layouts) and the kernels that use them.
+//
+// Written from the published block layouts. Dot products take activations quantized per
+// block the way llama.cpp does (Q8_0 for the 32-element formats, Q8_K for the K-quants), so
+// integer arithmetic does the bulk of the work. Functions are compiled for AVX-512, AVX2 and
+// baseline x86-64 and picked at load time by the CPU (target_clones).
+#ifndef GLOSSA_KERNELS_H
+#define GLOSSA_KERNELS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ggml type ids.
+enum {
+    GLOSSA_TYPE_F32 = 0, GLOSSA_TYPE_F16 = 1, GLOSSA_TYPE_Q4_0 = 2, GLOSSA_TYPE_Q4_1 = 3,
+    GLOSSA_TYPE_Q5_0 = 6, GLOSSA_TYPE_Q5_1 = 7, GLOSSA_TYPE_Q8_0 = 8,
+    GLOSSA_TYPE_Q4_K = 12, GLOSSA_TYPE_Q5_K = 13, GLOSSA_TYPE_Q6_K = 14, GLOSSA_TYPE_Q8_K = 15,
+    GLOSSA_TYPE_BF16 = 30,
+};
+
+/// Elements per block and bytes per block of a type (0 when unsupported).
+int64_t glossa_block_elements(int32_t type);
+int64_t glossa_block_bytes(int32_t type);
+/// The activation format a weight type's dot product wants (Q8_0, Q8_K or F32).
+int32_t glossa_vec_dot_type(int32_t type);
+
+/// Widens `count` elements (a multiple of the block size) to float.
+int glossa_dequantize(int32_t type, const void *src, float *dst, int64_t count);
+
+/// Quantizes `count` floats to the activation format `type` (Q8_0 or Q8_K).
+void glossa_quantize_activations(int32_t type, const float *src, void *dst, int64_t count);
+
+/// y[r] = dot(row r of W, x) for r in [row_begin, row_end): W has `columns` per row in
+/// `type`; x is already in glossa_vec_dot_type(type) (or F32 for F32/F16/BF16 weights).
+void glossa_matvec(int32_t type, const void *weights, int64_t columns, int64_t row_begin, int64_t row_end,
+                   const void *x, float *y);
+
+/// Largest |difference| between two float arrays (test helper).
+float glossa_max_abs_diff(const float *a, const float *b, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
