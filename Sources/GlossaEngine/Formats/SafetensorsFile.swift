@@ -86,6 +86,14 @@ public final class SafetensorsFile: @unchecked Sendable {
         return try floats(name)
     }
 
+    /// Raw bytes of a tensor.
+    public func rawBytes(_ name: String) throws(EngineError) -> [UInt8] {
+        guard let info = tensors[name] else { throw .missingTensor(name: name, path: path) }
+        return data.withUnsafeBytes { raw in
+            Array(UnsafeRawBufferPointer(rebasing: raw[(dataStart + info.range.lowerBound)..<(dataStart + info.range.upperBound)]))
+        }
+    }
+
     /// Integer tensors (I32/I64), e.g. token ids in reference files.
     public func integers(_ name: String) throws(EngineError) -> [Int] {
         guard let info = tensors[name] else { throw .missingTensor(name: name, path: path) }

@@ -2,37 +2,41 @@
 import Glibc
 #endif
 
-/// y = x Wᵀ + b over `rows` rows of x; W is stored as `outFeatures` rows of `inFeatures`.
+/// y = x Wᵀ + b over `rows` rows of x; W has one row per output feature.
+///
+/// Dense weights go through OpenBLAS. Quantized weights stay in their blocks: each input row is
+/// quantized the way llama.cpp does (Q8_0 / Q8_K) and integer dot products run in the C
+/// kernels, output rows split between threads by a fixed rule so that a row's result never
+/// depends on the batch or the thread count.
 struct Linear: Sendable {
-    let weight: [Float]
+    let weight: WeightMatrix
     let bias: [Float]?
-    let inFeatures: Int
-    let outFeatures: Int
+    var inFeatures: Int { weight.columns }
+    var outFeatures: Int { weight.rows }
 
     func callAsFunction(_ x: [Float], rows: Int) -> [Float] {
         var y = [Float](repeating: 0, count: rows * outFeatures)
-        if let bias {
-            for r in 0..<rows { for j in 0..<outFeatures { y[r * outFeatures + j] = bias[j] } }
-        }
-        weight.withUnsafeBufferPointer { w in
-            x.withUnsafeBufferPointer { x in
-                y.withUnsafeMutableBufferPointer { y in
-                    BLAS.multiplyTransposed(x.baseAddress!, w.baseAddress!, y.baseAddress!,
-                                            m: rows, n: outFeatures, k: inFeatures, accumulate: bias != nil)
+        switch weight.storage {
+        case let .dense(w):
+            if let bias {
+                for r in 0..<rows { for j in 0..<outFeatures { y[r * outFeatures + j] = bias[j] } }
+            }
+            w.withUnsafeBufferPointer { w in
+                x.withUnsafeBufferPointer { x in
+                    y.withUnsafeMutableBufferPointer { y in
+                        BLAS.multiplyTransposed(x.baseAddress!, w.baseAddress!, y.baseAddress!,
+                                                m: rows, n: outFeatures, k: inFeatures, accumulate: bias != nil)
+                    }
                 }
+            }
+        case let .quantized(type, base, rowBytes):
+            QuantizedKernels.multiply(type: type, weights: base, rowBytes: rowBytes, outFeatures: outFeatures,
+                                      inFeatures: inFeatures, x: x, rows: rows, into: &y)
+            if let bias {
+                for r in 0..<rows { for j in 0..<outFeatures { y[r * outFeatures + j] += bias[j] } }
             }
         }
         return y
-    }
-
-    /// Only the listed output rows (for scoring a few labels without the whole vocabulary).
-    func rows(_ indices: [Int], of x: ArraySlice<Float>) -> [Float] {
-        indices.map { j in
-            var s: Float = bias?[j] ?? 0
-            let base = j * inFeatures
-            for (k, v) in x.enumerated() { s += weight[base + k] * v }
-            return s
-        }
     }
 }
 

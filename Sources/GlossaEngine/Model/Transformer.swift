@@ -42,29 +42,34 @@ public final class Transformer: @unchecked Sendable {
     }
 
     public let config: ModelConfig
-    let embedding: [Float]
+    let embedding: WeightMatrix
     let layers: [Layer]
     let norm: RMSNorm
     let head: Linear
     let inverseFrequencies: [Float]
 
     public convenience init(directory: String) throws(EngineError) {
-        try self.init(checkpoint: CheckpointDirectory(path: directory))
+        try self.init(weights: CheckpointDirectory(path: directory))
     }
 
-    public init(checkpoint c: CheckpointDirectory) throws(EngineError) {
+    /// A GGUF model, weights kept in their block formats.
+    public convenience init(gguf: GGUFFile) throws(EngineError) {
+        try self.init(weights: GGUFWeights(file: gguf))
+    }
+
+    public init(weights c: some WeightSource) throws(EngineError) {
         let cfg = c.config
         config = cfg
         let h = cfg.hiddenSize, d = cfg.headDimension
         let qWidth = cfg.headCount * d, kvWidth = cfg.keyValueHeadCount * d
         func linear(_ name: String, _ out: Int, _ inp: Int, bias: Bool = false) throws(EngineError) -> Linear {
-            Linear(weight: try c.floats(name + ".weight", shape: [out, inp]),
-                   bias: bias ? try c.floats(name + ".bias", shape: [out]) : nil, inFeatures: inp, outFeatures: out)
+            Linear(weight: try c.matrix(name + ".weight", rows: out, columns: inp),
+                   bias: bias ? try c.vector(name + ".bias", count: out) : nil)
         }
         func rmsNorm(_ name: String, _ width: Int) throws(EngineError) -> RMSNorm {
-            RMSNorm(weight: try c.floats(name + ".weight", shape: [width]), epsilon: cfg.rmsNormEpsilon)
+            RMSNorm(weight: try c.vector(name + ".weight", count: width), epsilon: cfg.rmsNormEpsilon)
         }
-        embedding = try c.floats("model.embed_tokens.weight", shape: [cfg.vocabularySize, h])
+        embedding = try c.matrix("model.embed_tokens.weight", rows: cfg.vocabularySize, columns: h)
         var layers: [Layer] = []
         for i in 0..<cfg.layerCount {
             let p = "model.layers.\(i)."
@@ -97,7 +102,7 @@ public final class Transformer: @unchecked Sendable {
         self.layers = layers
         norm = try rmsNorm("model.norm", h)
         if cfg.tiedEmbeddings && !c.contains("lm_head.weight") {
-            head = Linear(weight: embedding, bias: nil, inFeatures: h, outFeatures: cfg.vocabularySize)
+            head = Linear(weight: embedding, bias: nil)
         } else {
             head = try linear("lm_head", cfg.vocabularySize, h)
         }
@@ -113,7 +118,8 @@ public final class Transformer: @unchecked Sendable {
         precondition(cache.count + t <= cache.capacity, "KV cache full")
         var x = [Float](repeating: 0, count: t * h)
         for (r, token) in tokens.enumerated() {
-            for i in 0..<h { x[r * h + i] = embedding[token * h + i] }
+            let row = embedding.row(token)
+            for i in 0..<h { x[r * h + i] = row[i] }
         }
         for (index, layer) in layers.enumerated() {
             let attended = attention(layer.attention, layer.inputNorm(x, width: h), rows: t, layer: index, cache: cache)
