@@ -1,16 +1,26 @@
 #include "glossa_kernels.h"
 #include <math.h>
 #include <string.h>
+#include <immintrin.h>
 
 #define QK 32
 #define QKK 256
 #define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
-static inline float half_to_float(uint16_t h) {
-    _Float16 f;
-    memcpy(&f, &h, 2);
-    return (float)f;
+// Half to float by table: without F16C in every compiled variant, a _Float16 cast becomes a
+// library call per scale.
+static float half_table[65536];
+
+__attribute__((constructor)) static void init_half_table(void) {
+    for (uint32_t i = 0; i < 65536; i++) {
+        uint16_t h = (uint16_t)i;
+        _Float16 f;
+        memcpy(&f, &h, 2);
+        half_table[i] = (float)f;
+    }
 }
+
+static inline float half_to_float(uint16_t h) { return half_table[h]; }
 static inline uint16_t float_to_half(float x) {
     _Float16 f = (_Float16)x;
     uint16_t h;
@@ -351,25 +361,174 @@ CLONES static float dot_bf16(const uint16_t *x, const float *y, int64_t n) {
     return sum;
 }
 
+// ---- AVX2 versions of the two formats that hold most of the default model ----
+// Signed int8 products through maddubs: |a| (unsigned) times b carrying a's sign.
+
+__attribute__((target("avx2,fma"))) static inline __m256 block_product_avx2(__m256i a, __m256i b) {
+    const __m256i ua = _mm256_sign_epi8(a, a);
+    const __m256i sb = _mm256_sign_epi8(b, a);
+    const __m256i pairs = _mm256_maddubs_epi16(ua, sb);
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+}
+
+__attribute__((target("avx2,fma"))) static inline float horizontal_sum_avx2(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma"))) static float dot_q8_0_avx2(const block_q8_0 *x, const block_q8_0 *y, int64_t nb) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        const __m256 d = _mm256_set1_ps(half_to_float(x[i].d) * half_to_float(y[i].d));
+        const __m256i a = _mm256_loadu_si256((const __m256i *)x[i].qs);
+        const __m256i b = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        acc = _mm256_fmadd_ps(d, block_product_avx2(a, b), acc);
+    }
+    return horizontal_sum_avx2(acc);
+}
+
+// Q5_0 weights as int8 in [-16, 15]: low nibbles are elements 0-15, high nibbles 16-31, and
+// bit j of qh adds 16 to element j.
+__attribute__((target("avx2,fma"))) static inline __m256i unpack_q5_0_avx2(const block_q5_0 *b) {
+    const __m128i packed = _mm_loadu_si128((const __m128i *)b->qs);
+    const __m128i low = _mm_and_si128(packed, _mm_set1_epi8(0x0F));
+    const __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F));
+    const __m256i nibbles = _mm256_set_m128i(high, low);
+    uint32_t qh;
+    memcpy(&qh, b->qh, 4);
+    // Byte i receives byte i/8 of qh, then tests bit i%8.
+    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)qh),
+        _mm256_set_epi8(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0));
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+    // q - 16: bit set -> nibble, bit clear -> nibble - 16.
+    return _mm256_sub_epi8(nibbles, _mm256_andnot_si256(set, _mm256_set1_epi8(16)));
+}
+
+__attribute__((target("avx2,fma"))) static float dot_q5_0_avx2(const block_q5_0 *x, const block_q8_0 *y, int64_t nb) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        const __m256 d = _mm256_set1_ps(half_to_float(x[i].d) * half_to_float(y[i].d));
+        const __m256i b = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        acc = _mm256_fmadd_ps(d, block_product_avx2(unpack_q5_0_avx2(&x[i]), b), acc);
+    }
+    return horizontal_sum_avx2(acc);
+}
+
+// Q6_K: 6-bit values (0..63) times int8 activations with maddubs, scaled per 16 elements by
+// madd with the sub-block scales; the -32 offset is folded in once per block with bsums.
+__attribute__((target("avx2,fma"))) static float dot_q6_K_avx2(const block_q6_K *x, const block_q8_K *y, int64_t nb) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(0x03);
+    float sum = 0;
+    for (int64_t i = 0; i < nb; i++) {
+        const uint8_t *ql = x[i].ql, *qh = x[i].qh;
+        const int8_t *sc = x[i].scales, *a = y[i].qs;
+        __m256i isum = _mm256_setzero_si256();
+        for (int half = 0; half < 2; half++, ql += 64, qh += 32, sc += 8, a += 128) {
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+            const __m256i q[4] = {
+                _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, low2), 4)),
+                _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), low2), 4)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), low2), 4)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), low2), 4)),
+            };
+            for (int k = 0; k < 4; k++) {
+                const __m256i act = _mm256_loadu_si256((const __m256i *)(a + 32 * k));
+                const __m256i pairs = _mm256_maddubs_epi16(q[k], act);
+                const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(sc[2 * k + 1]), _mm_set1_epi16(sc[2 * k]));
+                isum = _mm256_add_epi32(isum, _mm256_madd_epi16(pairs, scales));
+            }
+        }
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(isum), _mm256_extracti128_si256(isum, 1));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+        int total = _mm_cvtsi128_si32(s4), offset = 0;
+        for (int g = 0; g < 16; g++) offset += x[i].scales[g] * y[i].bsums[g];
+        sum += half_to_float(x[i].d) * y[i].d * (float)(total - 32 * offset);
+    }
+    return sum;
+}
+
+static int have_avx2(void) {
+    static int cached = -1;
+    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return cached;
+}
+
+static inline float dot_row(int32_t type, const void *row, const void *x, int64_t nb, int64_t columns, int avx2) {
+    switch (type) {
+    case GLOSSA_TYPE_Q8_0: return avx2 ? dot_q8_0_avx2(row, x, nb) : dot_q8_0(row, x, nb);
+    case GLOSSA_TYPE_Q4_0: return dot_q4_0(row, x, nb);
+    case GLOSSA_TYPE_Q5_0: return avx2 ? dot_q5_0_avx2(row, x, nb) : dot_q5_0(row, x, nb);
+    case GLOSSA_TYPE_Q4_K: return dot_q4_K(row, x, nb);
+    case GLOSSA_TYPE_Q5_K: return dot_q5_K(row, x, nb);
+    case GLOSSA_TYPE_Q6_K: return avx2 ? dot_q6_K_avx2(row, x, nb) : dot_q6_K(row, x, nb);
+    case GLOSSA_TYPE_F32: return dot_f32(row, x, columns);
+    case GLOSSA_TYPE_F16: return dot_f16(row, x, columns);
+    case GLOSSA_TYPE_BF16: return dot_bf16(row, x, columns);
+    default: return NAN;
+    }
+}
+
+// A weight row unpacked to int8 per 32-element block, with its scale as float: prefill
+// multiplies one row by many tokens, so the unpacking is paid once per row.
+typedef struct { float d; int8_t qs[QK]; } unpacked_block;
+
+__attribute__((target("avx2,fma"))) static void unpack_q5_0_row(const block_q5_0 *x, unpacked_block *out, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++) {
+        out[i].d = half_to_float(x[i].d);
+        _mm256_storeu_si256((__m256i *)out[i].qs, unpack_q5_0_avx2(&x[i]));
+    }
+}
+
+__attribute__((target("avx2,fma"))) static float dot_unpacked_avx2(const unpacked_block *x, const block_q8_0 *y, int64_t nb) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        const __m256 d = _mm256_set1_ps(x[i].d * half_to_float(y[i].d));
+        const __m256i a = _mm256_loadu_si256((const __m256i *)x[i].qs);
+        const __m256i b = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        acc = _mm256_fmadd_ps(d, block_product_avx2(a, b), acc);
+    }
+    return horizontal_sum_avx2(acc);
+}
+
+void glossa_matmul(int32_t type, const void *w, int64_t columns, int64_t begin, int64_t end,
+                   const void *x, int64_t x_stride, int64_t tokens, float *y, int64_t y_stride) {
+    const int64_t be = glossa_block_elements(type), bb = glossa_block_bytes(type);
+    if (!be) return;
+    const int64_t nb = columns / be, row_bytes = nb * bb;
+    const int avx2 = have_avx2();
+    // The unpacked path gives the same result as dot_q5_0_avx2 (same products, same order).
+    if (avx2 && type == GLOSSA_TYPE_Q5_0 && tokens > 1 && nb <= 1024) {
+        unpacked_block row[1024];
+        for (int64_t r = begin; r < end; r++) {
+            unpack_q5_0_row((const block_q5_0 *)((const uint8_t *)w + r * row_bytes), row, nb);
+            for (int64_t t = 0; t < tokens; t++) {
+                y[t * y_stride + r] = dot_unpacked_avx2(row, (const block_q8_0 *)((const uint8_t *)x + t * x_stride), nb);
+            }
+        }
+        return;
+    }
+    // Weight row outer, tokens inner: a row is read from memory once for the whole batch.
+    for (int64_t r = begin; r < end; r++) {
+        const void *row = (const uint8_t *)w + r * row_bytes;
+        for (int64_t t = 0; t < tokens; t++) {
+            y[t * y_stride + r] = dot_row(type, row, (const uint8_t *)x + t * x_stride, nb, columns, avx2);
+        }
+    }
+}
+
 void glossa_matvec(int32_t type, const void *w, int64_t columns, int64_t begin, int64_t end, const void *x, float *y) {
     const int64_t be = glossa_block_elements(type), bb = glossa_block_bytes(type);
     if (!be) return;
     const int64_t nb = columns / be, row_bytes = nb * bb;
     for (int64_t r = begin; r < end; r++) {
         const void *row = (const uint8_t *)w + r * row_bytes;
-        float v;
-        switch (type) {
-        case GLOSSA_TYPE_Q8_0: v = dot_q8_0(row, x, nb); break;
-        case GLOSSA_TYPE_Q4_0: v = dot_q4_0(row, x, nb); break;
-        case GLOSSA_TYPE_Q5_0: v = dot_q5_0(row, x, nb); break;
-        case GLOSSA_TYPE_Q4_K: v = dot_q4_K(row, x, nb); break;
-        case GLOSSA_TYPE_Q5_K: v = dot_q5_K(row, x, nb); break;
-        case GLOSSA_TYPE_Q6_K: v = dot_q6_K(row, x, nb); break;
-        case GLOSSA_TYPE_F32: v = dot_f32(row, x, columns); break;
-        case GLOSSA_TYPE_F16: v = dot_f16(row, x, columns); break;
-        case GLOSSA_TYPE_BF16: v = dot_bf16(row, x, columns); break;
-        default: v = NAN;
-        }
+        const float v = dot_row(type, row, x, nb, columns, have_avx2());
         y[r - begin] = v;
     }
 }

@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print ratios against a peer measured in the same run.",
-        subcommands: [NormalizeBench.self, DetectBench.self, TokenizerBench.self]
+        subcommands: [NormalizeBench.self, DetectBench.self, TokenizerBench.self, EngineBench.self]
     )
 }
 
@@ -142,5 +142,53 @@ struct TokenizerBench: ParsableCommand {
         print("tokenizer benchmark: \(tokenizer!.vocabularySize) tokens")
         print("  load from GGUF: median \(Int(loads.sorted()[2] * 1000)) ms, best \(Int(loads.min()! * 1000)) ms  (target < 300 ms)")
         print("  encode: \(tokens) tokens from \(bytes) bytes in \(format2(best * 1000)) ms = \(format1(Double(bytes) / best / 1e6)) MB/s")
+    }
+}
+
+struct EngineBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Prefill tok/s (512-token prompt) and single-stream decode tok/s (128 tokens) on a model."
+    )
+
+    @Option(help: "GGUF file or model directory.")
+    var model: String = LanguageModel.defaultModelPath(environment: environment)
+
+    @Option(help: "Prompt tokens.")
+    var prefill: Int = 512
+
+    @Option(help: "Generated tokens.")
+    var decode: Int = 128
+
+    @Option(help: "llama.cpp's figures on this machine (shared/reference/llamacpp-baseline.md, 2 threads).")
+    var peerPrefill: Double = 228.1
+
+    @Option(help: "llama.cpp's decode tok/s (tg128, 2 threads).")
+    var peerDecode: Double = 42.7
+
+    func run() throws {
+        let lm = try LanguageModel.load(model)
+        let transformer = lm.transformer
+        var text = ""
+        let reader = LineReader(try openByteSource(path: "corpora/sample-documents.jsonl.zst"))
+        while let line = try reader.next() {
+            if case let .text(bytes, _, _) = line, let t = try? JSONParser.parse(bytes).value.objectValue?["text"]?.stringValue { text += t + "\n" }
+        }
+        let prompt = Array(lm.tokenizer.encode(text).prefix(prefill))
+        let cache = KVCache(config: transformer.config, capacity: prompt.count + decode + 1)
+        var t = System.monotonicSeconds()
+        var logits = transformer.forward(prompt, cache: cache, allLogits: false)
+        let prefillSeconds = System.monotonicSeconds() - t
+        // Decode as llama-bench's tg does: a fresh context, one token at a time.
+        let decodeCache = KVCache(config: transformer.config, capacity: decode + 2)
+        logits = transformer.forward([prompt[0]], cache: decodeCache, allLogits: false)
+        t = System.monotonicSeconds()
+        for _ in 0..<decode { logits = transformer.forward([argmax(logits)], cache: decodeCache, allLogits: false) }
+        let decodeSeconds = System.monotonicSeconds() - t
+        let pp = Double(prompt.count) / prefillSeconds, tg = Double(decode) / decodeSeconds
+        print("engine benchmark: \(model), 2 threads, release build")
+        print("  prefill \(prompt.count) tokens: \(format1(pp)) tok/s   vs llama.cpp \(peerPrefill): \(format2(pp / peerPrefill))x (target >= 1.0x)")
+        print("  decode \(decode) tokens:  \(format1(tg)) tok/s   vs llama.cpp \(peerDecode): \(format2(tg / peerDecode))x (target >= 0.9x)")
+        print("  peak RSS \(System.peakRSS / 1_048_576) MiB")
     }
 }

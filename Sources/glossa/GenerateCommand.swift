@@ -7,14 +7,15 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Generate a reply with the embedded engine (greedy).",
         discussion: """
-            --model takes a Hugging Face checkpoint directory (config.json, safetensors,
-            tokenizer.json or vocab.json + merges.txt). Thinking follows Qwen3: --think / --no-think,
+            --model takes a GGUF file (default: the default model installed by scripts/setup.sh)
+            or a Hugging Face checkpoint directory (config.json, safetensors, tokenizer.json or
+            vocab.json + merges.txt). Thinking follows Qwen3: --think / --no-think,
             /think and /no_think in the prompt, and --thinking-budget N (0 = no thinking).
             """
     )
 
-    @Option(help: "Model directory.")
-    var model: String
+    @Option(help: "GGUF file or Hugging Face model directory.")
+    var model: String = LanguageModel.defaultModelPath(environment: environment)
 
     @Option(help: "User message.")
     var prompt: String
@@ -37,7 +38,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let lm: LanguageModel
         do {
-            lm = try LanguageModel(directory: model)
+            lm = try LanguageModel.load(model)
         } catch {
             printError("glossa generate: \(error)")
             throw ExitCode(2)

@@ -23,10 +23,10 @@ import Testing
         return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
     }
 
-    /// Greedy continuations agree with llama.cpp's up to the first step where the two engines'
-    /// quantization noise (~0.1 logit here) exceeds llama.cpp's own top-2 margin; exact
-    /// agreement on every prompt is still open work (see README).
-    @Test func greedyTokensFollowLlamaCpp() throws {
+    /// Greedy continuations identical to llama.cpp's. Both engines quantize activations to
+    /// 8 bits, so logits differ by up to ~0.2 (first-position test below) and the closest
+    /// reference margin is 0.009 (ja): this guards the arithmetic as it stands.
+    @Test func greedyTokensMatchLlamaCpp() throws {
         let ref = try Self.reference()
         #expect(ref.prompts.count == 6)
         var identical = 0
@@ -38,6 +38,7 @@ import Testing
             #expect(ours.last == 151645, "\(p.lang): \(DefaultModel.tokenizer.decode(ours))")
         }
         print("default model: \(identical) of \(ref.prompts.count) greedy continuations identical to llama.cpp")
+        #expect(identical == ref.prompts.count)
     }
 
     @Test func firstPositionLogitsAreClose() throws {

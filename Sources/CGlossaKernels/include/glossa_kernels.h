@@ -39,6 +39,12 @@ void glossa_quantize_activations(int32_t type, const float *src, void *dst, int6
 void glossa_matvec(int32_t type, const void *weights, int64_t columns, int64_t row_begin, int64_t row_end,
                    const void *x, float *y);
 
+/// Y[t * y_stride + r] = dot(row r of W, activation row t) for r in [row_begin, row_end) and
+/// t < tokens; activation rows are `x_stride` bytes apart. Each row's arithmetic is the same
+/// whatever `tokens` is (batch invariance).
+void glossa_matmul(int32_t type, const void *weights, int64_t columns, int64_t row_begin, int64_t row_end,
+                   const void *x, int64_t x_stride, int64_t tokens, float *y, int64_t y_stride);
+
 /// Largest |difference| between two float arrays (test helper).
 float glossa_max_abs_diff(const float *a, const float *b, int64_t n);
 

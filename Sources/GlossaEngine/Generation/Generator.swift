@@ -14,6 +14,28 @@ public final class LanguageModel: @unchecked Sendable {
         self.stopTokens = stopTokens
     }
 
+    /// A GGUF file: weights stay in their block formats; tokenizer and chat template come
+    /// from its metadata.
+    public convenience init(gguf path: String) throws(EngineError) {
+        let file = try GGUFFile(path: path)
+        let transformer = try Transformer(gguf: file)
+        let tokenizer = try Tokenizer(gguf: file)
+        var stops = Set([151645, 151643].filter { $0 < tokenizer.vocabularySize })
+        if let eos = file.metadata["tokenizer.ggml.eos_token_id"]?.int { stops.insert(eos) }
+        self.init(transformer: transformer, tokenizer: tokenizer,
+                  template: ChatTemplate.detect(jinja: file.metadata["tokenizer.chat_template"]?.string), stopTokens: stops)
+    }
+
+    /// A model directory or a `.gguf` file.
+    public static func load(_ path: String) throws(EngineError) -> LanguageModel {
+        path.hasSuffix(".gguf") ? try LanguageModel(gguf: path) : try LanguageModel(directory: path)
+    }
+
+    /// The default model's path: `$GLOSSA_MODELS` or `models/`, as scripts/setup.sh installs it.
+    public static func defaultModelPath(environment: [String: String]) -> String {
+        (environment["GLOSSA_MODELS"] ?? "models") + "/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    }
+
     /// A Hugging Face model directory: config.json, safetensors, tokenizer.json (or
     /// vocab.json + merges.txt), tokenizer_config.json, generation_config.json.
     public convenience init(directory: String) throws(EngineError) {

@@ -12,6 +12,18 @@ public enum BLAS {
                     1, a, blasint(k), b, blasint(k), accumulate ? 1 : 0, c, blasint(n))
     }
 
+    /// y[i] = alpha * (row i of A) · x for `rows` rows `stride` floats apart.
+    public static func rowsDot(_ a: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int,
+                               _ x: UnsafePointer<Float>, alpha: Float, _ y: UnsafeMutablePointer<Float>) {
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(rows), blasint(columns), alpha, a, blasint(stride), x, 1, 0, y, 1)
+    }
+
+    /// y = Σᵢ w[i] * (row i of A), rows `stride` floats apart.
+    public static func weightedRowSum(_ a: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int,
+                                      _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        cblas_sgemv(CblasRowMajor, CblasTrans, blasint(rows), blasint(columns), 1, a, blasint(stride), w, 1, 0, y, 1)
+    }
+
     /// Threads OpenBLAS uses for one call.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }

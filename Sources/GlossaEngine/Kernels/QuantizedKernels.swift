@@ -27,13 +27,9 @@ enum QuantizedKernels {
                 let o = UnsafeSendable(UnsafeRawPointer(out.baseAddress!))
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                     let begin = outFeatures * chunk / chunks, end = outFeatures * (chunk + 1) / chunks
-                    var row = [Float](repeating: 0, count: end - begin)
-                    for t in 0..<rows {
-                        glossa_matvec(type, w.value, Int64(inFeatures), Int64(begin), Int64(end),
-                                      act.value + t * activationBytes, &row)
-                        let dst = UnsafeMutablePointer(mutating: o.value.assumingMemoryBound(to: Float.self)) + t * outFeatures + begin
-                        for k in 0..<(end - begin) { dst[k] = row[k] }
-                    }
+                    let dst = UnsafeMutablePointer(mutating: o.value.assumingMemoryBound(to: Float.self))
+                    glossa_matmul(type, w.value, Int64(inFeatures), Int64(begin), Int64(end),
+                                  act.value, Int64(activationBytes), Int64(rows), dst, Int64(outFeatures))
                 }
             }
         }

@@ -162,25 +162,26 @@ public final class Transformer: @unchecked Sendable {
         var scores = [Float](repeating: 0, count: start + t)
         cache.keys[layer].withUnsafeBufferPointer { keys in
             cache.values[layer].withUnsafeBufferPointer { values in
-                for r in 0..<t {
-                    let position = start + r
-                    for head in 0..<heads {
-                        let kvHead = head / group
-                        let qBase = (r * heads + head) * d
-                        var maxScore = -Float.infinity
-                        for j in 0...position {
-                            var s: Float = 0
-                            let kBase = j * kvWidth + kvHead * d
-                            for i in 0..<d { s += q[qBase + i] * keys[kBase + i] }
-                            scores[j] = s * scale
-                            maxScore = max(maxScore, scores[j])
-                        }
-                        var z: Float = 0
-                        for j in 0...position { scores[j] = exp(scores[j] - maxScore); z += scores[j] }
-                        for j in 0...position {
-                            let p = scores[j] / z
-                            let vBase = j * kvWidth + kvHead * d
-                            for i in 0..<d { out[qBase + i] += p * values[vBase + i] }
+                q.withUnsafeBufferPointer { q in
+                    out.withUnsafeMutableBufferPointer { out in
+                        scores.withUnsafeMutableBufferPointer { scores in
+                            for r in 0..<t {
+                                let n = start + r + 1  // causal: positions 0...start+r
+                                for head in 0..<heads {
+                                    let kvHead = head / group
+                                    let qBase = (r * heads + head) * d
+                                    BLAS.rowsDot(keys.baseAddress! + kvHead * d, rows: n, columns: d, stride: kvWidth,
+                                                 q.baseAddress! + qBase, alpha: scale, scores.baseAddress!)
+                                    var maxScore = -Float.infinity
+                                    for j in 0..<n { maxScore = max(maxScore, scores[j]) }
+                                    var z: Float = 0
+                                    for j in 0..<n { scores[j] = exp(scores[j] - maxScore); z += scores[j] }
+                                    let inv = 1 / z
+                                    for j in 0..<n { scores[j] *= inv }
+                                    BLAS.weightedRowSum(values.baseAddress! + kvHead * d, rows: n, columns: d, stride: kvWidth,
+                                                        scores.baseAddress!, out.baseAddress! + qBase)
+                                }
+                            }
                         }
                     }
                 }
