@@ -54,3 +54,42 @@ import Testing
     }
 
 }
+
+@Suite struct GGUFErrorTests {
+    func write(_ bytes: Data) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("glossa-\(UUID().uuidString).gguf").path
+        try bytes.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func corruptFilesAreClearErrors() throws {
+        let original = try Data(contentsOf: URL(fileURLWithPath: DefaultModel.path), options: .alwaysMapped)
+        // Not GGUF at all.
+        let notGGUF = try write(Data("hello world, not a model".utf8))
+        defer { try? FileManager.default.removeItem(atPath: notGGUF) }
+        #expect(throws: EngineError.invalidFile(path: notGGUF, reason: "no GGUF magic")) { try GGUFFile(path: notGGUF) }
+        // Cut inside the metadata, and cut inside the tensor data.
+        for cut in [1_000, original.count - 1_000_000] {
+            let path = try write(original.prefix(cut))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            do {
+                _ = try Transformer(gguf: GGUFFile(path: path))
+                Issue.record("a GGUF cut at \(cut) bytes loaded")
+            } catch {
+                #expect(error.description.contains("truncated"), "\(error)")
+            }
+        }
+    }
+
+    @Test func tensorNamesAndShapesAreChecked() throws {
+        let weights = try GGUFWeights(file: DefaultModel.gguf)
+        #expect(throws: EngineError.wrongShape(name: "blk.0.attn_q.weight", expected: [100, 896], found: [896, 896])) {
+            try weights.matrix("model.layers.0.self_attn.q_proj.weight", rows: 896, columns: 100)
+        }
+        #expect(throws: EngineError.missingTensor(name: "blk.0.attn_q_norm.weight", path: DefaultModel.path)) {
+            try weights.vector("model.layers.0.self_attn.q_norm.weight", count: 64)
+        }
+        #expect(weights.config.architecture == .qwen2 && weights.config.layerCount == 24 && weights.config.headCount == 14
+                && weights.config.keyValueHeadCount == 2 && !weights.config.tiedEmbeddings)
+    }
+}
