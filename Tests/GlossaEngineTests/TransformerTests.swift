@@ -69,3 +69,22 @@ enum Fixtures {
         #expect(throws: EngineError.unsupportedArchitecture("LlamaForCausalLM")) { try Transformer(directory: dir.path) }
     }
 }
+
+/// The same tiny checkpoints as GGUF files (llama.cpp's names, F32 and F16 tensors, stacked
+/// MoE experts) give the transformers logits too.
+@Suite struct GGUFTransformerTests {
+    @Test(arguments: ["qwen3", "qwen3moe", "qwen2"])
+    func ggufMatchesTransformers(_ name: String) throws {
+        let model = try Transformer(gguf: GGUFFile(path: Fixtures.tiny.appendingPathComponent("\(name).gguf").path))
+        let reference = try SafetensorsFile(path: Fixtures.tiny.appendingPathComponent("\(name)/reference.safetensors").path)
+        let ids = try reference.integers("prompt1.ids")
+        let expected = try reference.floats("prompt1.logits")
+        let logits = model.forward(ids, cache: KVCache(config: model.config, capacity: 64))
+        let peak = expected.map(abs).max()!
+        let worst = zip(logits, expected).map { abs($0 - $1) }.max()!
+        print("\(name).gguf: max |Δlogit| \(worst)")
+        // F16 weights (about half the matrices) round the reference's F32 weights.
+        #expect(worst <= 2e-2 * peak)
+        #expect(model.config.architecture.rawValue.lowercased().contains(name == "qwen3moe" ? "moe" : name))
+    }
+}

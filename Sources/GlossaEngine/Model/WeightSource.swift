@@ -166,7 +166,12 @@ extension ModelConfig {
             return v
         }
         let hidden = try int("embedding_length"), heads = try int("attention.head_count")
-        guard case let .strings(vocab, _)? = m["tokenizer.ggml.tokens"] else { throw .invalidConfig(path: file.path, reason: "no vocabulary") }
+        let vocab: Int
+        switch m["tokenizer.ggml.tokens"] {
+        case let .strings(count, _)?: vocab = count
+        case let .array(values)?: vocab = values.count
+        default: throw .invalidConfig(path: file.path, reason: "no vocabulary (tokenizer.ggml.tokens)")
+        }
         var config = ModelConfig(
             architecture: architecture, vocabularySize: vocab, hiddenSize: hidden,
             intermediateSize: (m["\(arch).feed_forward_length"]?.int) ?? 0,
