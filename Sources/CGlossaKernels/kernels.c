@@ -453,6 +453,38 @@ __attribute__((target("avx2,fma"))) static float dot_q6_K_avx2(const block_q6_K 
     return sum;
 }
 
+// Q4_K: nibbles (0..15) times int8 activations with maddubs, scaled per 32 elements by madd
+// with the sub-block scale; mins are applied once per block through bsums.
+__attribute__((target("avx2,fma"))) static float dot_q4_K_avx2(const block_q4_K *x, const block_q8_K *y, int64_t nb) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    float sum = 0;
+    for (int64_t i = 0; i < nb; i++) {
+        const uint8_t *q = x[i].qs;
+        const int8_t *a = y[i].qs;
+        __m256i isum = _mm256_setzero_si256();
+        int summ = 0;
+        for (int j = 0; j < 4; j++, q += 32, a += 64) {
+            uint8_t sc1, m1, sc2, m2;
+            scale_min_k4(2 * j, x[i].scales, &sc1, &m1);
+            scale_min_k4(2 * j + 1, x[i].scales, &sc2, &m2);
+            const __m256i packed = _mm256_loadu_si256((const __m256i *)q);
+            const __m256i lo = _mm256_and_si256(packed, low4);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low4);
+            const __m256i p1 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)a));
+            const __m256i p2 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(a + 32)));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc1)));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p2, _mm256_set1_epi16(sc2)));
+            summ += m1 * (y[i].bsums[4 * j] + y[i].bsums[4 * j + 1]) + m2 * (y[i].bsums[4 * j + 2] + y[i].bsums[4 * j + 3]);
+        }
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(isum), _mm256_extracti128_si256(isum, 1));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+        const float d = y[i].d * half_to_float(x[i].d), dmin = y[i].d * half_to_float(x[i].dmin);
+        sum += d * (float)_mm_cvtsi128_si32(s4) - dmin * (float)summ;
+    }
+    return sum;
+}
+
 static int have_avx2(void) {
     static int cached = -1;
     if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -464,7 +496,7 @@ static inline float dot_row(int32_t type, const void *row, const void *x, int64_
     case GLOSSA_TYPE_Q8_0: return avx2 ? dot_q8_0_avx2(row, x, nb) : dot_q8_0(row, x, nb);
     case GLOSSA_TYPE_Q4_0: return dot_q4_0(row, x, nb);
     case GLOSSA_TYPE_Q5_0: return avx2 ? dot_q5_0_avx2(row, x, nb) : dot_q5_0(row, x, nb);
-    case GLOSSA_TYPE_Q4_K: return dot_q4_K(row, x, nb);
+    case GLOSSA_TYPE_Q4_K: return avx2 ? dot_q4_K_avx2(row, x, nb) : dot_q4_K(row, x, nb);
     case GLOSSA_TYPE_Q5_K: return dot_q5_K(row, x, nb);
     case GLOSSA_TYPE_Q6_K: return avx2 ? dot_q6_K_avx2(row, x, nb) : dot_q6_K(row, x, nb);
     case GLOSSA_TYPE_F32: return dot_f32(row, x, columns);
@@ -496,18 +528,58 @@ __attribute__((target("avx2,fma"))) static float dot_unpacked_avx2(const unpacke
     return horizontal_sum_avx2(acc);
 }
 
+// Four tokens at once against one unpacked row: the weights' absolute values are computed
+// once per block and shared. Per token the products and their order are exactly those of
+// dot_unpacked_avx2, so a token's result does not depend on its neighbours.
+__attribute__((target("avx2,fma"))) static void dot_unpacked_x4_avx2(const unpacked_block *x, const uint8_t *act,
+                                                                    int64_t stride, int64_t nb, float *out) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t i = 0; i < nb; i++) {
+        const __m256i w = _mm256_loadu_si256((const __m256i *)x[i].qs);
+        const __m256i uw = _mm256_sign_epi8(w, w);
+        const float dw = x[i].d;
+#define TOKEN(k, acc) { \
+            const block_q8_0 *b = (const block_q8_0 *)(act + (k) * stride) + i; \
+            const __m256i sb = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)b->qs), w); \
+            const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(uw, sb), ones)); \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * half_to_float(b->d)), p, acc); }
+        TOKEN(0, acc0) TOKEN(1, acc1) TOKEN(2, acc2) TOKEN(3, acc3)
+#undef TOKEN
+    }
+    out[0] = horizontal_sum_avx2(acc0);
+    out[1] = horizontal_sum_avx2(acc1);
+    out[2] = horizontal_sum_avx2(acc2);
+    out[3] = horizontal_sum_avx2(acc3);
+}
+
+__attribute__((target("avx2,fma"))) static void unpack_q8_0_row(const block_q8_0 *x, unpacked_block *out, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++) {
+        out[i].d = half_to_float(x[i].d);
+        memcpy(out[i].qs, x[i].qs, QK);
+    }
+}
+
 void glossa_matmul(int32_t type, const void *w, int64_t columns, int64_t begin, int64_t end,
                    const void *x, int64_t x_stride, int64_t tokens, float *y, int64_t y_stride) {
     const int64_t be = glossa_block_elements(type), bb = glossa_block_bytes(type);
     if (!be) return;
     const int64_t nb = columns / be, row_bytes = nb * bb;
     const int avx2 = have_avx2();
-    // The unpacked path gives the same result as dot_q5_0_avx2 (same products, same order).
-    if (avx2 && type == GLOSSA_TYPE_Q5_0 && tokens > 1 && nb <= 1024) {
+    // The unpacked path gives the same result as dot_q5_0_avx2 / dot_q8_0_avx2 (same products,
+    // same order), so a row's value does not depend on the batch.
+    if (avx2 && (type == GLOSSA_TYPE_Q5_0 || type == GLOSSA_TYPE_Q8_0) && tokens > 1 && nb <= 1024) {
         unpacked_block row[1024];
         for (int64_t r = begin; r < end; r++) {
-            unpack_q5_0_row((const block_q5_0 *)((const uint8_t *)w + r * row_bytes), row, nb);
-            for (int64_t t = 0; t < tokens; t++) {
+            const void *packed = (const uint8_t *)w + r * row_bytes;
+            if (type == GLOSSA_TYPE_Q5_0) unpack_q5_0_row(packed, row, nb); else unpack_q8_0_row(packed, row, nb);
+            int64_t t = 0;
+            for (; t + 4 <= tokens; t += 4) {
+                float out[4];
+                dot_unpacked_x4_avx2(row, (const uint8_t *)x + t * x_stride, x_stride, nb, out);
+                for (int k = 0; k < 4; k++) y[(t + k) * y_stride + r] = out[k];
+            }
+            for (; t < tokens; t++) {
                 y[t * y_stride + r] = dot_unpacked_avx2(row, (const block_q8_0 *)((const uint8_t *)x + t * x_stride), nb);
             }
         }

@@ -55,6 +55,9 @@ public final class Transformer: @unchecked Sendable {
     /// A GGUF model, weights kept in their block formats.
     public convenience init(gguf: GGUFFile) throws(EngineError) {
         try self.init(weights: GGUFWeights(file: gguf))
+        // Quantized products run on Glossa's own threads; OpenBLAS only sees attention's small
+        // matrix-vector products, where its worker threads would just spin against ours.
+        BLAS.threads = 1
     }
 
     public init(weights c: some WeightSource) throws(EngineError) {
