@@ -485,6 +485,86 @@ __attribute__((target("avx2,fma"))) static float dot_q4_K_avx2(const block_q4_K 
     return sum;
 }
 
+// Four-token versions of the K-quant products: each block's weights are unpacked once and
+// used for four activation rows; per token the arithmetic is that of the one-token version.
+__attribute__((target("avx2,fma"))) static void dot_q6_K_x4_avx2(const block_q6_K *x, const uint8_t *act, int64_t stride,
+                                                                int64_t nb, float *out) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(0x03);
+    float sum[4] = {0, 0, 0, 0};
+    for (int64_t i = 0; i < nb; i++) {
+        const uint8_t *ql = x[i].ql, *qh = x[i].qh;
+        const int8_t *sc = x[i].scales;
+        __m256i isum[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+        for (int half = 0; half < 2; half++, ql += 64, qh += 32, sc += 8) {
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+            const __m256i q[4] = {
+                _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, low2), 4)),
+                _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), low2), 4)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), low2), 4)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), low2), 4)),
+            };
+            for (int k = 0; k < 4; k++) {
+                const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(sc[2 * k + 1]), _mm_set1_epi16(sc[2 * k]));
+                for (int t = 0; t < 4; t++) {
+                    const int8_t *a = ((const block_q8_K *)(act + t * stride))[i].qs + 128 * half + 32 * k;
+                    const __m256i pairs = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)a));
+                    isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(pairs, scales));
+                }
+            }
+        }
+        for (int t = 0; t < 4; t++) {
+            const block_q8_K *y = (const block_q8_K *)(act + t * stride) + i;
+            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(isum[t]), _mm256_extracti128_si256(isum[t], 1));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+            int total = _mm_cvtsi128_si32(s4), offset = 0;
+            for (int g = 0; g < 16; g++) offset += x[i].scales[g] * y->bsums[g];
+            sum[t] += half_to_float(x[i].d) * y->d * (float)(total - 32 * offset);
+        }
+    }
+    for (int t = 0; t < 4; t++) out[t] = sum[t];
+}
+
+__attribute__((target("avx2,fma"))) static void dot_q4_K_x4_avx2(const block_q4_K *x, const uint8_t *act, int64_t stride,
+                                                                int64_t nb, float *out) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    float sum[4] = {0, 0, 0, 0};
+    for (int64_t i = 0; i < nb; i++) {
+        const uint8_t *q = x[i].qs;
+        __m256i isum[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+        int summ[4] = {0, 0, 0, 0};
+        for (int j = 0; j < 4; j++, q += 32) {
+            uint8_t sc1, m1, sc2, m2;
+            scale_min_k4(2 * j, x[i].scales, &sc1, &m1);
+            scale_min_k4(2 * j + 1, x[i].scales, &sc2, &m2);
+            const __m256i packed = _mm256_loadu_si256((const __m256i *)q);
+            const __m256i lo = _mm256_and_si256(packed, low4);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low4);
+            const __m256i s1 = _mm256_set1_epi16(sc1), s2 = _mm256_set1_epi16(sc2);
+            for (int t = 0; t < 4; t++) {
+                const block_q8_K *y = (const block_q8_K *)(act + t * stride) + i;
+                const int8_t *a = y->qs + 64 * j;
+                const __m256i p1 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)a));
+                const __m256i p2 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(a + 32)));
+                isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(p1, s1));
+                isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(p2, s2));
+                summ[t] += m1 * (y->bsums[4 * j] + y->bsums[4 * j + 1]) + m2 * (y->bsums[4 * j + 2] + y->bsums[4 * j + 3]);
+            }
+        }
+        for (int t = 0; t < 4; t++) {
+            const block_q8_K *y = (const block_q8_K *)(act + t * stride) + i;
+            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(isum[t]), _mm256_extracti128_si256(isum[t], 1));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+            const float d = y->d * half_to_float(x[i].d), dmin = y->d * half_to_float(x[i].dmin);
+            sum[t] += d * (float)_mm_cvtsi128_si32(s4) - dmin * (float)summ[t];
+        }
+    }
+    for (int t = 0; t < 4; t++) out[t] = sum[t];
+}
+
 static int have_avx2(void) {
     static int cached = -1;
     if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -582,6 +662,20 @@ void glossa_matmul(int32_t type, const void *w, int64_t columns, int64_t begin, 
             for (; t < tokens; t++) {
                 y[t * y_stride + r] = dot_unpacked_avx2(row, (const block_q8_0 *)((const uint8_t *)x + t * x_stride), nb);
             }
+        }
+        return;
+    }
+    if (avx2 && (type == GLOSSA_TYPE_Q6_K || type == GLOSSA_TYPE_Q4_K) && tokens >= 4) {
+        for (int64_t r = begin; r < end; r++) {
+            const void *row = (const uint8_t *)w + r * row_bytes;
+            int64_t t = 0;
+            for (; t + 4 <= tokens; t += 4) {
+                float out[4];
+                if (type == GLOSSA_TYPE_Q6_K) dot_q6_K_x4_avx2(row, (const uint8_t *)x + t * x_stride, x_stride, nb, out);
+                else dot_q4_K_x4_avx2(row, (const uint8_t *)x + t * x_stride, x_stride, nb, out);
+                for (int k = 0; k < 4; k++) y[(t + k) * y_stride + r] = out[k];
+            }
+            for (; t < tokens; t++) y[t * y_stride + r] = dot_row(type, row, (const uint8_t *)x + t * x_stride, nb, columns, avx2);
         }
         return;
     }

@@ -93,3 +93,20 @@ import Testing
                 && weights.config.keyValueHeadCount == 2 && !weights.config.tiedEmbeddings)
     }
 }
+
+/// A token's logits do not depend on how the sequence was fed: one pass over the prompt and
+/// token-by-token decoding give bitwise equal results (the quantized kernels compute each row
+/// the same way whatever the number of tokens in the call).
+@Suite struct KernelInvarianceTests {
+    @Test func prefillEqualsIncrementalDecoding() throws {
+        let model = DefaultModelParityTests.model
+        let ids = DefaultModel.tokenizer.encode("<|im_start|>user\nTranslate to French: the build is green.<|im_end|>\n<|im_start|>assistant\n")
+        let whole = model.forward(ids, cache: KVCache(config: model.config, capacity: ids.count))
+        let cache = KVCache(config: model.config, capacity: ids.count)
+        let v = model.config.vocabularySize
+        for (p, id) in ids.enumerated() {
+            let step = model.forward([id], cache: cache)
+            #expect(step == Array(whole[(p * v)..<((p + 1) * v)]), "position \(p)")
+        }
+    }
+}
