@@ -23,3 +23,5 @@ bench: build
 	@bash scripts/setup-peers.sh
 	$(RELEASE) bench normalize
 	$(RELEASE) bench detect
+	$(RELEASE) bench tokenizer
+	$(RELEASE) bench engine
