@@ -57,14 +57,7 @@ struct DetectBench: ParsableCommand {
     var repetitions: Int = 3
 
     func run() throws {
-        var texts: [String] = []
-        let reader = LineReader(try openByteSource(path: lines))
-        while let line = try reader.next() {
-            guard case let .text(bytes, _, _) = line,
-                  let object = try? JSONParser.parse(bytes).value.objectValue,
-                  let text = object["text"]?.stringValue else { continue }
-            texts.append(text.replacingOccurrences(of: "\n", with: " "))
-        }
+        var texts = try textFields(of: lines).map { $0.replacingOccurrences(of: "\n", with: " ") }
         texts = Array(repeating: texts, count: max(1, copies)).flatMap { $0 }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("glossa-bench-lines-\(getpid()).txt")
         try (texts.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
@@ -127,11 +120,7 @@ struct TokenizerBench: ParsableCommand {
             tokenizer = try Tokenizer(gguf: GGUFFile(path: gguf))
             loads.append(System.monotonicSeconds() - t)
         }
-        var texts: [String] = []
-        let reader = LineReader(try openByteSource(path: "corpora/sample-documents.jsonl.zst"))
-        while let line = try reader.next() {
-            if case let .text(bytes, _, _) = line, let text = try? JSONParser.parse(bytes).value.objectValue?["text"]?.stringValue { texts.append(text) }
-        }
+        let texts = try textFields(of: "corpora/sample-documents.jsonl.zst")
         let bytes = texts.reduce(0) { $0 + $1.utf8.count }
         var best = Double.infinity, tokens = 0
         for _ in 0..<5 {
@@ -169,11 +158,7 @@ struct EngineBench: ParsableCommand {
     func run() throws {
         let lm = try LanguageModel.load(model)
         let transformer = lm.transformer
-        var text = ""
-        let reader = LineReader(try openByteSource(path: "corpora/sample-documents.jsonl.zst"))
-        while let line = try reader.next() {
-            if case let .text(bytes, _, _) = line, let t = try? JSONParser.parse(bytes).value.objectValue?["text"]?.stringValue { text += t + "\n" }
-        }
+        let text = try textFields(of: "corpora/sample-documents.jsonl.zst").joined(separator: "\n")
         let prompt = Array(lm.tokenizer.encode(text).prefix(prefill))
         let cache = KVCache(config: transformer.config, capacity: prompt.count + decode + 1)
         var t = System.monotonicSeconds()
@@ -191,4 +176,16 @@ struct EngineBench: ParsableCommand {
         print("  decode \(decode) tokens:  \(format1(tg)) tok/s   vs llama.cpp \(peerDecode): \(format2(tg / peerDecode))x (target >= 0.9x)")
         print("  peak RSS \(System.peakRSS / 1_048_576) MiB")
     }
+}
+
+/// The "text" field of every record of a JSONL(.zst) file (benchmark inputs).
+func textFields(of path: String) throws -> [String] {
+    var texts: [String] = []
+    let reader = LineReader(try openByteSource(path: path))
+    while let line = try reader.next() {
+        if case let .text(bytes, _, _) = line, let text = try? JSONParser.parse(bytes).value.objectValue?["text"]?.stringValue {
+            texts.append(text)
+        }
+    }
+    return texts
 }
