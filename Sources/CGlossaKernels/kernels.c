@@ -565,6 +565,22 @@ __attribute__((target("avx2,fma"))) static void dot_q4_K_x4_avx2(const block_q4_
     for (int t = 0; t < 4; t++) out[t] = sum[t];
 }
 
+// F32 rows (widened Hugging Face weights): four 8-lane accumulators in a fixed order.
+__attribute__((target("avx2,fma"))) static float dot_f32_avx2(const float *x, const float *y, int64_t n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
+    }
+    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+    float sum = horizontal_sum_avx2(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; i < n; i++) sum += x[i] * y[i];
+    return sum;
+}
+
 static int have_avx2(void) {
     static int cached = -1;
     if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -579,7 +595,7 @@ static inline float dot_row(int32_t type, const void *row, const void *x, int64_
     case GLOSSA_TYPE_Q4_K: return avx2 ? dot_q4_K_avx2(row, x, nb) : dot_q4_K(row, x, nb);
     case GLOSSA_TYPE_Q5_K: return dot_q5_K(row, x, nb);
     case GLOSSA_TYPE_Q6_K: return avx2 ? dot_q6_K_avx2(row, x, nb) : dot_q6_K(row, x, nb);
-    case GLOSSA_TYPE_F32: return dot_f32(row, x, columns);
+    case GLOSSA_TYPE_F32: return avx2 ? dot_f32_avx2(row, x, columns) : dot_f32(row, x, columns);
     case GLOSSA_TYPE_F16: return dot_f16(row, x, columns);
     case GLOSSA_TYPE_BF16: return dot_bf16(row, x, columns);
     default: return NAN;

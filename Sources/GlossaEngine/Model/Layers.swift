@@ -1,3 +1,4 @@
+import CGlossaKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,16 +19,14 @@ struct Linear: Sendable {
         var y = [Float](repeating: 0, count: rows * outFeatures)
         switch weight.storage {
         case let .dense(w):
-            if let bias {
-                for r in 0..<rows { for j in 0..<outFeatures { y[r * outFeatures + j] = bias[j] } }
+            // Per-row kernel rather than sgemm: a row's result must not depend on how many
+            // rows share the call (BLAS picks different blockings for different shapes).
+            w.withUnsafeBytes { w in
+                QuantizedKernels.multiply(type: Int32(GLOSSA_TYPE_F32), weights: w.baseAddress!, rowBytes: inFeatures * 4,
+                                          outFeatures: outFeatures, inFeatures: inFeatures, x: x, rows: rows, into: &y)
             }
-            w.withUnsafeBufferPointer { w in
-                x.withUnsafeBufferPointer { x in
-                    y.withUnsafeMutableBufferPointer { y in
-                        BLAS.multiplyTransposed(x.baseAddress!, w.baseAddress!, y.baseAddress!,
-                                                m: rows, n: outFeatures, k: inFeatures, accumulate: bias != nil)
-                    }
-                }
+            if let bias {
+                for r in 0..<rows { for j in 0..<outFeatures { y[r * outFeatures + j] += bias[j] } }
             }
         case let .quantized(type, base, rowBytes):
             QuantizedKernels.multiply(type: type, weights: base, rowBytes: rowBytes, outFeatures: outFeatures,

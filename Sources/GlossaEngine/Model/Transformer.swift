@@ -116,81 +116,132 @@ public final class Transformer: @unchecked Sendable {
     /// Runs `tokens` (the next positions of one sequence) through the model, extending the
     /// cache, and returns logits for every position (or only the last) as rows of the vocabulary.
     public func forward(_ tokens: [Int], cache: KVCache, allLogits: Bool = true) -> [Float] {
+        forward(batch: [Segment(tokens: tokens, cache: cache, logits: allLogits ? .all : .last)])[0]
+    }
+
+    /// Part of a batched step: the next tokens of one sequence.
+    public struct Segment {
+        public enum Logits: Sendable { case none, last, all }
+        public var tokens: [Int]
+        public var cache: KVCache
+        public var logits: Logits
+        public init(tokens: [Int], cache: KVCache, logits: Logits) {
+            self.tokens = tokens
+            self.cache = cache
+            self.logits = logits
+        }
+    }
+
+    /// One step over several sequences: their rows share every matrix product (each row is
+    /// computed the same way whatever else is in the batch), attention stays per sequence.
+    /// Returns each segment's requested logits.
+    public func forward(batch: [Segment]) -> [[Float]] {
         let cfg = config
-        let h = cfg.hiddenSize, t = tokens.count
-        precondition(cache.count + t <= cache.capacity, "KV cache full")
-        var x = [Float](repeating: 0, count: t * h)
-        for (r, token) in tokens.enumerated() {
-            let row = embedding.row(token)
-            for i in 0..<h { x[r * h + i] = row[i] }
+        let h = cfg.hiddenSize
+        let rows = batch.reduce(0) { $0 + $1.tokens.count }
+        for s in batch { precondition(s.cache.count + s.tokens.count <= s.cache.capacity, "KV cache full") }
+        var x = [Float](repeating: 0, count: rows * h)
+        var r = 0
+        for s in batch {
+            for token in s.tokens {
+                let row = embedding.row(token)
+                for i in 0..<h { x[r * h + i] = row[i] }
+                r += 1
+            }
         }
         for (index, layer) in layers.enumerated() {
-            let attended = attention(layer.attention, layer.inputNorm(x, width: h), rows: t, layer: index, cache: cache)
+            let attended = attention(layer.attention, layer.inputNorm(x, width: h), batch: batch, rows: rows, layer: index)
             for i in 0..<x.count { x[i] += attended[i] }
             let n = layer.postAttentionNorm(x, width: h)
             let y: [Float]
             switch layer.mlp {
-            case let .dense(ff): y = ff(n, rows: t)
-            case let .experts(moe): y = moe(n, rows: t, width: h)
+            case let .dense(ff): y = ff(n, rows: rows)
+            case let .experts(moe): y = moe(n, rows: rows, width: h)
             }
             for i in 0..<x.count { x[i] += y[i] }
         }
-        cache.advance(by: t)
-        if !allLogits { x = Array(x[((t - 1) * h)...]) }
-        norm.apply(&x, width: h)
-        return head(x, rows: allLogits ? t : 1)
+        for s in batch { s.cache.advance(by: s.tokens.count) }
+        // Only the rows whose logits were asked for go through the output head.
+        var wanted: [Int] = []
+        var first = 0
+        for s in batch {
+            switch s.logits {
+            case .none: break
+            case .last: wanted.append(first + s.tokens.count - 1)
+            case .all: wanted += Array(first..<(first + s.tokens.count))
+            }
+            first += s.tokens.count
+        }
+        var selected = [Float](repeating: 0, count: wanted.count * h)
+        for (k, row) in wanted.enumerated() { for i in 0..<h { selected[k * h + i] = x[row * h + i] } }
+        norm.apply(&selected, width: h)
+        let logits = wanted.isEmpty ? [] : head(selected, rows: wanted.count)
+        let v = cfg.vocabularySize
+        var out: [[Float]] = []
+        var k = 0
+        for s in batch {
+            let count = s.logits == .none ? 0 : (s.logits == .last ? 1 : s.tokens.count)
+            out.append(Array(logits[(k * v)..<((k + count) * v)]))
+            k += count
+        }
+        return out
     }
 
-    /// softmax(q kᵀ / √d + causal mask) v, with grouped key/value heads and RoPE.
-    private func attention(_ a: Attention, _ x: [Float], rows t: Int, layer: Int, cache: KVCache) -> [Float] {
+    /// softmax(q kᵀ / √d + causal mask) v per sequence, with grouped key/value heads and RoPE.
+    private func attention(_ a: Attention, _ x: [Float], batch: [Segment], rows: Int, layer: Int) -> [Float] {
         let cfg = config
         let d = cfg.headDimension, heads = cfg.headCount, kvHeads = cfg.keyValueHeadCount
-        var q = a.q(x, rows: t), k = a.k(x, rows: t)
-        let v = a.v(x, rows: t)
+        var q = a.q(x, rows: rows), k = a.k(x, rows: rows)
+        let v = a.v(x, rows: rows)
         if let qNorm = a.qNorm { qNorm.apply(&q, width: d) }
         if let kNorm = a.kNorm { kNorm.apply(&k, width: d) }
-        let start = cache.count
-        for r in 0..<t {
-            rotate(&q, row: r, heads: heads, position: start + r)
-            rotate(&k, row: r, heads: kvHeads, position: start + r)
-        }
         let kvWidth = kvHeads * d
-        for i in 0..<(t * kvWidth) {
-            cache.keys[layer][start * kvWidth + i] = k[i]
-            cache.values[layer][start * kvWidth + i] = v[i]
-        }
         let scale = 1 / Float(d).squareRoot()
         let group = heads / kvHeads
-        var out = [Float](repeating: 0, count: t * heads * d)
-        var scores = [Float](repeating: 0, count: start + t)
-        cache.keys[layer].withUnsafeBufferPointer { keys in
-            cache.values[layer].withUnsafeBufferPointer { values in
-                q.withUnsafeBufferPointer { q in
-                    out.withUnsafeMutableBufferPointer { out in
-                        scores.withUnsafeMutableBufferPointer { scores in
-                            for r in 0..<t {
-                                let n = start + r + 1  // causal: positions 0...start+r
-                                for head in 0..<heads {
-                                    let kvHead = head / group
-                                    let qBase = (r * heads + head) * d
-                                    BLAS.rowsDot(keys.baseAddress! + kvHead * d, rows: n, columns: d, stride: kvWidth,
-                                                 q.baseAddress! + qBase, alpha: scale, scores.baseAddress!)
-                                    var maxScore = -Float.infinity
-                                    for j in 0..<n { maxScore = max(maxScore, scores[j]) }
-                                    var z: Float = 0
-                                    for j in 0..<n { scores[j] = exp(scores[j] - maxScore); z += scores[j] }
-                                    let inv = 1 / z
-                                    for j in 0..<n { scores[j] *= inv }
-                                    BLAS.weightedRowSum(values.baseAddress! + kvHead * d, rows: n, columns: d, stride: kvWidth,
-                                                        scores.baseAddress!, out.baseAddress! + qBase)
+        var out = [Float](repeating: 0, count: rows * heads * d)
+        var base = 0
+        for segment in batch {
+            let cache = segment.cache
+            let start = cache.count, t = segment.tokens.count
+            for r in 0..<t {
+                rotate(&q, row: base + r, heads: heads, position: start + r)
+                rotate(&k, row: base + r, heads: kvHeads, position: start + r)
+            }
+            for i in 0..<(t * kvWidth) {
+                cache.keys[layer][start * kvWidth + i] = k[base * kvWidth + i]
+                cache.values[layer][start * kvWidth + i] = v[base * kvWidth + i]
+            }
+            var scores = [Float](repeating: 0, count: start + t)
+            cache.keys[layer].withUnsafeBufferPointer { keys in
+                cache.values[layer].withUnsafeBufferPointer { values in
+                    q.withUnsafeBufferPointer { q in
+                        out.withUnsafeMutableBufferPointer { out in
+                            scores.withUnsafeMutableBufferPointer { scores in
+                                for r in 0..<t {
+                                    let n = start + r + 1  // causal: positions 0...start+r
+                                    for head in 0..<heads {
+                                        let kvHead = head / group
+                                        let qBase = ((base + r) * heads + head) * d
+                                        BLAS.rowsDot(keys.baseAddress! + kvHead * d, rows: n, columns: d, stride: kvWidth,
+                                                     q.baseAddress! + qBase, alpha: scale, scores.baseAddress!)
+                                        var maxScore = -Float.infinity
+                                        for j in 0..<n { maxScore = max(maxScore, scores[j]) }
+                                        var z: Float = 0
+                                        for j in 0..<n { scores[j] = exp(scores[j] - maxScore); z += scores[j] }
+                                        let inv = 1 / z
+                                        for j in 0..<n { scores[j] *= inv }
+                                        BLAS.weightedRowSum(values.baseAddress! + kvHead * d, rows: n, columns: d, stride: kvWidth,
+                                                            scores.baseAddress!, out.baseAddress! + qBase)
+                                    }
                                 }
                             }
                         }
                     }
                 }
             }
+            base += t
         }
-        return a.o(out, rows: t)
+        return a.o(out, rows: rows)
     }
 
     /// Rotate-half RoPE: element i pairs with i + d/2.
