@@ -50,8 +50,9 @@ struct GenerateCommand: ParsableCommand {
         options.maxTokens = maxTokens
         options.thinkingBudget = thinkingBudget
         let started = Date()
+        let stream = !json
         let result = Generator(lm).chat(messages, enableThinking: think, options: options) { piece in
-            if !json { FileHandle.standardOutput.write(Data(piece.utf8)) }
+            if stream { FileHandle.standardOutput.write(Data(piece.utf8)) }
         }
         let seconds = Date().timeIntervalSince(started)
         if json {

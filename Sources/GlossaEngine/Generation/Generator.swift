@@ -65,28 +65,19 @@ public final class LanguageModel: @unchecked Sendable {
     }
 }
 
-/// Greedy generation with Qwen3's thinking modes and a thinking budget.
+/// Single-request generation (greedy by default) with Qwen3's thinking modes and a thinking
+/// budget: a thin front of `BatchEngine` with a batch of one.
 public struct Generator {
     public struct Options: Sendable {
         /// Tokens of the answer (after any thinking).
         public var maxTokens = 512
         /// Tokens of thinking before the stop phrase is forced; nil = unlimited, 0 = no thinking.
         public var thinkingBudget: Int? = nil
+        public var sampling = SamplingParameters.greedy
         public init() {}
     }
 
-    public enum StopReason: String, Sendable { case stopToken = "stop", maxTokens = "length" }
-
-    public struct Result: Sendable {
-        public var tokens: [Int]
-        public var text: String
-        public var reasoning: String?
-        public var content: String
-        public var stopReason: StopReason
-        public var promptTokens: Int
-        public var thinkingTokens: Int
-        public var budgetForced: Bool
-    }
+    public typealias Result = GenerationOutput
 
     /// Qwen's words when a thinking budget runs out, before the answer starts.
     public static let budgetStopPhrase = "Considering the limited time by the user, I have to give the solution based on the thinking directly now.\n</think>\n\n"
@@ -97,69 +88,24 @@ public struct Generator {
     /// Chat: renders the template (thinking per `enableThinking`, soft switches and budget 0),
     /// then generates.
     public func chat(_ messages: [ChatMessage], enableThinking: Bool = false, options: Options = Options(),
-                     onText: (String) -> Void = { _ in }) -> Result {
-        var thinking = model.template == .qwen3 && ChatTemplate.thinkingEnabled(messages, enableThinking: enableThinking)
-        if options.thinkingBudget == 0 { thinking = false }
-        let prompt = model.template.render(messages, enableThinking: thinking)
-        return generate(prompt: model.tokenizer.encode(prompt), options: options, onText: onText)
+                     onText: @escaping (String) -> Void = { _ in }) -> Result {
+        var request = GenerationRequest(.messages(messages))
+        request.enableThinking = enableThinking
+        return run(request, options, onText)
     }
 
-    public func generate(prompt: [Int], options: Options = Options(), onText: (String) -> Void = { _ in }) -> Result {
-        let tokenizer = model.tokenizer
-        let transformer = model.transformer
-        let thinkOpen = tokenizer.id(of: "<think>"), thinkClose = tokenizer.id(of: "</think>")
-        let forced = tokenizer.encode(Self.budgetStopPhrase)
-        let capacity = min(transformer.config.maxPositions, prompt.count + options.maxTokens + (options.thinkingBudget ?? options.maxTokens) + forced.count + 8)
-        let cache = KVCache(config: transformer.config, capacity: capacity)
-        var decoder = Tokenizer.StreamingDecoder(tokenizer)
-        var out: [Int] = []
-        var text = ""
+    public func generate(prompt: [Int], options: Options = Options(), onText: @escaping (String) -> Void = { _ in }) -> Result {
+        run(GenerationRequest(.tokens(prompt)), options, onText)
+    }
 
-        // Thinking state: inside when the prompt ends in <think> (Thinking-2507) or the model opens it.
-        let openInPrompt = thinkOpen.map { id in prompt.suffix(2).contains(id) } ?? false
-        var inThinking = openInPrompt
-        var thinkingTokens = 0, answerTokens = 0
-        var budgetForced = false
-        var stopReason = StopReason.maxTokens
-
-        func emit(_ id: Int) {
-            out.append(id)
-            let piece = decoder.append(id)
-            text += piece
-            onText(piece)
-        }
-
-        var logits = transformer.forward(prompt, cache: cache, allLogits: false)
-        while cache.count < cache.capacity {
-            let next = argmax(logits)
-            if model.stopTokens.contains(next) { stopReason = .stopToken; break }
-            emit(next)
-            if next == thinkOpen && thinkingTokens == 0 && !inThinking { inThinking = true }
-            else if next == thinkClose { inThinking = false }
-            else if inThinking { thinkingTokens += 1 } else { answerTokens += 1 }
-            if !inThinking && answerTokens >= options.maxTokens { break }
-
-            // Budget reached: finish a partial character, then force the stop phrase.
-            if inThinking, let budget = options.thinkingBudget, thinkingTokens >= budget,
-               decoder.isCharacterComplete || thinkingTokens >= budget + 4 {
-                budgetForced = true
-                inThinking = false
-                guard cache.count + 1 + forced.count < cache.capacity else { break }
-                _ = transformer.forward([next], cache: cache, allLogits: false)
-                for (k, id) in forced.enumerated() {
-                    emit(id)
-                    let l = transformer.forward([id], cache: cache, allLogits: k == forced.count - 1)
-                    if k == forced.count - 1 { logits = l }
-                }
-                continue
-            }
-            guard cache.count < cache.capacity else { break }
-            logits = transformer.forward([next], cache: cache, allLogits: false)
-        }
-        text += decoder.finish()
-        let split = ThinkingParser.split(text)
-        return Result(tokens: out, text: text, reasoning: split?.reasoning, content: split.map(\.content) ?? text,
-                      stopReason: stopReason, promptTokens: prompt.count, thinkingTokens: thinkingTokens, budgetForced: budgetForced)
+    private func run(_ request: GenerationRequest, _ options: Options, _ onText: @escaping (String) -> Void) -> Result {
+        var request = request
+        request.maxTokens = options.maxTokens
+        request.thinkingBudget = options.thinkingBudget
+        request.sampling = options.sampling
+        return BatchEngine(model: model, kvBudgetTokens: model.transformer.config.maxPositions).run([request]) { _, event in
+            if case let .text(piece) = event { onText(piece) }
+        }[0]
     }
 }
 

@@ -1,0 +1,237 @@
+import Foundation
+
+/// One generation request.
+public struct GenerationRequest: Sendable {
+    public enum Input: Sendable {
+        case messages([ChatMessage])
+        case prompt(String)
+        case tokens([Int])
+    }
+
+    public var input: Input
+    public var enableThinking = false
+    /// Tokens of thinking before the stop phrase is forced; nil = unlimited, 0 = no thinking.
+    public var thinkingBudget: Int? = nil
+    public var maxTokens = 256
+    public var stopStrings: [String] = []
+    public var stopTokens: Set<Int> = []
+    public var sampling = SamplingParameters.greedy
+
+    public init(_ input: Input) { self.input = input }
+}
+
+public struct GenerationOutput: Sendable {
+    public enum StopReason: String, Sendable { case stop, length, cancelled, error }
+    public var tokens: [Int] = []
+    public var text = ""
+    public var reasoning: String?
+    public var content = ""
+    public var stopReason = StopReason.length
+    public var error: String?
+    public var promptTokens = 0
+    public var thinkingTokens = 0
+    public var budgetForced = false
+    public var seconds = 0.0
+}
+
+public enum GenerationEvent: Sendable {
+    case text(String)
+    case finished(GenerationOutput)
+}
+
+/// Continuous batching on one model: requests join and leave between steps, long prompts are
+/// prefilled in chunks beside the decoding sequences, and all sequences share one KV budget
+/// (a request is admitted when its prompt plus its token allowance fits; until then it waits).
+/// Every matrix product treats rows independently, so a request's greedy output is the same
+/// alone or in any batch.
+public final class BatchEngine: @unchecked Sendable {
+    public let model: LanguageModel
+    public let kvBudgetTokens: Int
+    public let stepTokens: Int
+    public let maxSequences: Int
+
+    public init(model: LanguageModel, kvBudgetTokens: Int = 16_384, stepTokens: Int = 256, maxSequences: Int = 64) {
+        self.model = model
+        self.kvBudgetTokens = kvBudgetTokens
+        self.stepTokens = stepTokens
+        self.maxSequences = maxSequences
+    }
+
+    final class Sequence {
+        let index: Int
+        let request: GenerationRequest
+        let prompt: [Int]
+        let reserved: Int
+        var cache: KVCache?
+        var fed = 0                    // prompt tokens already in the cache
+        var pending: [Int] = []        // forced tokens to feed before sampling again
+        var sampler: Sampler
+        var decoder: Tokenizer.StreamingDecoder
+        var output = GenerationOutput()
+        var inThinking: Bool
+        var answerTokens = 0
+        var finished = false
+        var cancelled = false
+        let started = Date()
+        let onEvent: (GenerationEvent) -> Void
+
+        init(index: Int, request: GenerationRequest, prompt: [Int], reserved: Int, tokenizer: Tokenizer, thinkOpen: Int?,
+             onEvent: @escaping (GenerationEvent) -> Void) {
+            self.index = index
+            self.request = request
+            self.prompt = prompt
+            self.reserved = reserved
+            sampler = Sampler(request.sampling)
+            decoder = Tokenizer.StreamingDecoder(tokenizer)
+            inThinking = thinkOpen.map { prompt.suffix(2).contains($0) } ?? false
+            output.promptTokens = prompt.count
+            self.onEvent = onEvent
+        }
+    }
+
+    /// The prompt tokens of a request (template, thinking mode, soft switches, budget 0).
+    public func promptTokens(_ request: GenerationRequest) -> [Int] {
+        switch request.input {
+        case let .tokens(t): return t
+        case let .prompt(p): return model.tokenizer.encode(p)
+        case let .messages(m):
+            var thinking = model.template == .qwen3 && ChatTemplate.thinkingEnabled(m, enableThinking: request.enableThinking)
+            if request.thinkingBudget == 0 { thinking = false }
+            return model.tokenizer.encode(model.template.render(m, enableThinking: thinking))
+        }
+    }
+
+    /// Runs requests to completion with continuous batching; results in request order.
+    public func run(_ requests: [GenerationRequest], onEvent: @escaping (Int, GenerationEvent) -> Void = { _, _ in }) -> [GenerationOutput] {
+        var results = [GenerationOutput?](repeating: nil, count: requests.count)
+        var waiting = requests.enumerated().map { i, r in
+            makeSequence(i, r) { event in
+                if case let .finished(out) = event { results[i] = out }
+                onEvent(i, event)
+            }
+        }
+        waiting.reverse()  // pop from the end = first come, first served
+        var running: [Sequence] = []
+        var used = 0
+        while !waiting.isEmpty || !running.isEmpty {
+            // Admit in order while the budget allows (a request that can never fit fails now).
+            while let next = waiting.last, running.count < maxSequences {
+                if next.reserved > kvBudgetTokens {
+                    waiting.removeLast()
+                    fail(next, "prompt plus max tokens (\(next.reserved)) exceeds the KV budget of \(kvBudgetTokens) tokens")
+                    continue
+                }
+                guard used + next.reserved <= kvBudgetTokens else { break }
+                waiting.removeLast()
+                next.cache = KVCache(config: model.transformer.config, capacity: next.reserved)
+                used += next.reserved
+                running.append(next)
+            }
+            step(running)
+            running.removeAll { s in
+                if s.finished { used -= s.reserved; s.cache = nil }
+                return s.finished
+            }
+        }
+        return results.map { $0 ?? GenerationOutput() }
+    }
+
+    private func makeSequence(_ i: Int, _ r: GenerationRequest, _ onEvent: @escaping (GenerationEvent) -> Void) -> Sequence {
+        let prompt = promptTokens(r)
+        let forced = model.tokenizer.encode(Generator.budgetStopPhrase).count
+        let reserved = prompt.count + r.maxTokens + (r.thinkingBudget.map { $0 + forced + 4 } ?? (r.enableThinking ? r.maxTokens : 0)) + 1
+        return Sequence(index: i, request: r, prompt: prompt, reserved: min(reserved, model.transformer.config.maxPositions),
+                        tokenizer: model.tokenizer, thinkOpen: model.tokenizer.id(of: "<think>"), onEvent: onEvent)
+    }
+
+    private func fail(_ s: Sequence, _ message: String) {
+        s.output.stopReason = .error
+        s.output.error = message
+        finish(s)
+    }
+
+    /// One batched forward: a token for every decoding sequence, prompt chunks for the rest.
+    private func step(_ running: [Sequence]) {
+        var segments: [Transformer.Segment] = []
+        var owners: [Sequence] = []
+        var budget = stepTokens
+        for s in running where s.fed == s.prompt.count && !s.finished {
+            let tokens = s.pending.isEmpty ? [s.output.tokens.last!] : s.pending
+            segments.append(.init(tokens: tokens, cache: s.cache!, logits: .last))
+            owners.append(s)
+            budget -= tokens.count
+        }
+        for s in running where s.fed < s.prompt.count && !s.finished {
+            let chunk = min(s.prompt.count - s.fed, max(budget, 16))
+            guard chunk > 0, budget > 0 || segments.isEmpty else { break }
+            let done = s.fed + chunk == s.prompt.count
+            segments.append(.init(tokens: Array(s.prompt[s.fed..<(s.fed + chunk)]), cache: s.cache!, logits: done ? .last : .none))
+            owners.append(s)
+            budget -= chunk
+        }
+        guard !segments.isEmpty else { return }
+        let logits = model.transformer.forward(batch: segments)
+        for (s, (segment, l)) in zip(owners, zip(segments, logits)) {
+            if s.fed < s.prompt.count {
+                s.fed += segment.tokens.count
+                if s.fed < s.prompt.count { continue }
+            } else {
+                s.pending.removeAll()
+            }
+            if s.cancelled { s.output.stopReason = .cancelled; finish(s); continue }
+            advance(s, logits: l)
+        }
+    }
+
+    /// Samples the next token of `s` and applies stops, thinking state and the budget.
+    private func advance(_ s: Sequence, logits: [Float]) {
+        let tokenizer = model.tokenizer
+        let next = s.sampler.sample(logits, history: s.output.tokens)
+        let stops = model.stopTokens.union(s.request.stopTokens)
+        if stops.contains(next) { s.output.stopReason = .stop; finish(s); return }
+        emit(s, next)
+        let thinkOpen = tokenizer.id(of: "<think>"), thinkClose = tokenizer.id(of: "</think>")
+        if next == thinkOpen && !s.inThinking && s.output.thinkingTokens == 0 { s.inThinking = true }
+        else if next == thinkClose { s.inThinking = false }
+        else if s.inThinking { s.output.thinkingTokens += 1 } else { s.answerTokens += 1 }
+
+        if let stop = s.request.stopStrings.first(where: { s.output.text.contains($0) }) {
+            s.output.text = String(s.output.text[..<s.output.text.range(of: stop)!.lowerBound])
+            s.output.stopReason = .stop
+            finish(s)
+            return
+        }
+        if !s.inThinking && s.answerTokens >= s.request.maxTokens { s.output.stopReason = .length; finish(s); return }
+        if s.cache!.count + 1 >= s.cache!.capacity { s.output.stopReason = .length; finish(s); return }
+        if s.inThinking, let budget = s.request.thinkingBudget, s.output.thinkingTokens >= budget,
+           s.decoder.isCharacterComplete || s.output.thinkingTokens >= budget + 4 {
+            // Budget reached: the stop phrase and </think> are fed as the next inputs.
+            s.inThinking = false
+            s.output.budgetForced = true
+            let forced = tokenizer.encode(Generator.budgetStopPhrase)
+            for id in forced { emit(s, id) }
+            s.pending = [next] + forced
+        }
+    }
+
+    private func emit(_ s: Sequence, _ id: Int) {
+        s.output.tokens.append(id)
+        let piece = s.decoder.append(id)
+        s.output.text += piece
+        if !piece.isEmpty { s.onEvent(.text(piece)) }
+    }
+
+    private func finish(_ s: Sequence) {
+        guard !s.finished else { return }
+        s.finished = true
+        s.output.text += s.decoder.finish()
+        if let split = ThinkingParser.split(s.output.text) {
+            s.output.reasoning = split.reasoning
+            s.output.content = split.content
+        } else {
+            s.output.content = s.output.text
+        }
+        s.output.seconds = Date().timeIntervalSince(s.started)
+        s.onEvent(.finished(s.output))
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+@testable import GlossaEngine
+
+/// Continuous batching: outputs of a request do not depend on its neighbours.
+@Suite(.serialized) struct BatchEngineTests {
+    static let model: LanguageModel = LanguageModel(transformer: DefaultModelParityTests.model, tokenizer: DefaultModel.tokenizer,
+                                                   template: .qwen25, stopTokens: [151645, 151643])
+
+    static func requests(_ count: Int, maxTokens: Int = 16, sampling: (Int) -> SamplingParameters = { _ in .greedy }) -> [GenerationRequest] {
+        let texts = ["The invoice is overdue.", "Please restart the build server before the meeting.",
+                     "Der Drucker im zweiten Stock druckt nur leere Seiten, obwohl der Toner neu ist und die Warteschlange leer.",
+                     "OK", "We shipped the fix in 2.4.1; can you confirm the export works again in Safari and Firefox?",
+                     "ログイン画面でエラーが表示されます。", "مرحبا، لا يمكنني تسجيل الدخول منذ الأمس.", "Merci !"]
+        let targets = ["French", "German", "Japanese", "English", "Spanish", "Korean", "Hindi", "Arabic"]
+        return (0..<count).map { i in
+            var r = GenerationRequest(.messages([ChatMessage(.system, "You are a translator."),
+                                                 ChatMessage(.user, "Translate to \(targets[i % 8]): \(texts[(i * 3) % 8])")]))
+            r.maxTokens = maxTokens + (i % 5) * 4
+            r.sampling = sampling(i)
+            return r
+        }
+    }
+
+    @Test func greedyOutputIsTheSameAloneOrAmong31Others() throws {
+        let engine = BatchEngine(model: Self.model, kvBudgetTokens: 8_192, stepTokens: 128)
+        let requests = Self.requests(32)
+        let together = engine.run(requests)
+        #expect(together.count == 32)
+        for i in [0, 3, 7, 12, 21, 31] {
+            let alone = engine.run([requests[i]])[0]
+            #expect(alone.tokens == together[i].tokens, "request \(i): \(alone.text) vs \(together[i].text)")
+        }
+        #expect(together.allSatisfy { !$0.tokens.isEmpty && $0.stopReason != .error })
+    }
+
+    @Test func seededSamplingIsTheSameAloneOrInABatch() throws {
+        let engine = BatchEngine(model: Self.model, stepTokens: 64)
+        let requests = Self.requests(6, sampling: { i in
+            var p = SamplingParameters.qwen3NonThinking(seed: UInt64(100 + i))
+            p.temperature = 1.0
+            return p
+        })
+        let together = engine.run(requests)
+        for i in [1, 4] {
+            #expect(engine.run([requests[i]])[0].tokens == together[i].tokens)
+        }
+        // Same seed, same output; another seed, (almost surely) another output.
+        #expect(engine.run([requests[2]])[0].tokens == together[2].tokens)
+        var other = requests[2]
+        other.sampling.seed = 999
+        other.maxTokens = 40
+        var again = requests[2]
+        again.maxTokens = 40
+        #expect(engine.run([other])[0].tokens != engine.run([again])[0].tokens)
+    }
+
+    @Test func admissionWaitsForTheKVBudget() throws {
+        // Room for about two requests at a time: all still finish, in order of results.
+        let requests = Self.requests(5, maxTokens: 8)
+        let engine = BatchEngine(model: Self.model, kvBudgetTokens: 160, stepTokens: 64)
+        let outputs = engine.run(requests)
+        let unlimited = BatchEngine(model: Self.model).run(requests)
+        #expect(outputs.map(\.tokens) == unlimited.map(\.tokens))
+        // A request that can never fit fails alone, with a reason.
+        var huge = requests[0]
+        huge.maxTokens = 10_000
+        let mixed = engine.run([huge, requests[1]])
+        #expect(mixed[0].stopReason == .error && mixed[0].error?.contains("KV budget") == true)
+        #expect(mixed[1].tokens == unlimited[1].tokens)
+    }
+
+    @Test func stopStringsAndLengths() throws {
+        var r = Self.requests(1, maxTokens: 30)[0]
+        r.stopStrings = [" "]
+        let out = BatchEngine(model: Self.model).run([r])[0]
+        #expect(out.stopReason == .stop)
+        #expect(!out.text.contains(" "))
+        var short = Self.requests(1)[0]
+        short.maxTokens = 2
+        let two = BatchEngine(model: Self.model).run([short])[0]
+        #expect(two.tokens.count == 2 && two.stopReason == .length)
+    }
+}
+
+@Suite struct SamplerTests {
+    @Test func greedyTopKAndSeeds() {
+        let logits: [Float] = [0.1, 2.0, 1.9, -1, 0.5]
+        var g = Sampler(.greedy)
+        #expect(g.sample(logits, history: []) == 1)
+        var p = SamplingParameters()
+        p.temperature = 1; p.topK = 1; p.seed = 5
+        var k1 = Sampler(p)
+        #expect((0..<20).allSatisfy { _ in k1.sample(logits, history: []) == 1 })
+        p.topK = 0; p.topP = 1
+        var a = Sampler(p), b = Sampler(p)
+        let sa = (0..<50).map { _ in a.sample(logits, history: []) }
+        let sb = (0..<50).map { _ in b.sample(logits, history: []) }
+        #expect(sa == sb)
+        #expect(Set(sa).count > 1)
+        // min-p 0.5 keeps only tokens within half the top probability: ids 1 and 2.
+        p.minP = 0.5
+        var m = Sampler(p)
+        #expect(Set((0..<100).map { _ in m.sample(logits, history: []) }).isSubset(of: [1, 2]))
+    }
+
+    @Test func penalties() {
+        var p = SamplingParameters()
+        p.repetitionPenalty = 10
+        var s = Sampler(p)
+        #expect(s.sample([0.1, 2.0, 1.9], history: [1]) == 2)
+        p = SamplingParameters()
+        p.presencePenalty = 0.5
+        var t = Sampler(p)
+        #expect(t.sample([0.1, 2.0, 1.9], history: [1]) == 2)
+    }
+}
