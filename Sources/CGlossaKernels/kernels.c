@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 #include <immintrin.h>
+#include <stdlib.h>
 
 #define QK 32
 #define QKK 256
@@ -625,28 +626,37 @@ __attribute__((target("avx2,fma"))) static float dot_unpacked_avx2(const unpacke
 }
 
 // Four tokens at once against one unpacked row: the weights' absolute values are computed
-// once per block and shared. Per token the products and their order are exactly those of
-// dot_unpacked_avx2, so a token's result does not depend on its neighbours.
-__attribute__((target("avx2,fma"))) static void dot_unpacked_x4_avx2(const unpacked_block *x, const uint8_t *act,
-                                                                    int64_t stride, int64_t nb, float *out) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
-    const __m256i ones = _mm256_set1_epi16(1);
-    for (int64_t i = 0; i < nb; i++) {
-        const __m256i w = _mm256_loadu_si256((const __m256i *)x[i].qs);
-        const __m256i uw = _mm256_sign_epi8(w, w);
-        const float dw = x[i].d;
-#define TOKEN(k, acc) { \
-            const block_q8_0 *b = (const block_q8_0 *)(act + (k) * stride) + i; \
-            const __m256i sb = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)b->qs), w); \
-            const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(uw, sb), ones)); \
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * half_to_float(b->d)), p, acc); }
-        TOKEN(0, acc0) TOKEN(1, acc1) TOKEN(2, acc2) TOKEN(3, acc3)
-#undef TOKEN
+// once per block and shared, activation scales come pre-widened (`ad`, one float per token and
+// block). Per token the products and their order are exactly those of dot_unpacked_avx2, so a
+// token's result does not depend on its neighbours. The VNNI variant replaces maddubs + madd
+// by one dpbusd, which yields the same int32 lanes (no int16 saturation is possible here).
+#define DOT_UNPACKED_X4(NAME, TARGET, PRODUCT)                                                            \
+    __attribute__((target(TARGET))) static void NAME(const unpacked_block *x, const uint8_t *act,         \
+                                                     int64_t stride, const float *ad, int64_t nb, float *out) { \
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()}; \
+        const __m256i ones = _mm256_set1_epi16(1);                                                         \
+        (void)ones;                                                                                          \
+        for (int64_t i = 0; i < nb; i++) {                                                                 \
+            const __m256i w = _mm256_loadu_si256((const __m256i *)x[i].qs);                                \
+            const __m256i uw = _mm256_sign_epi8(w, w);                                                     \
+            const float dw = x[i].d;                                                                       \
+            for (int k = 0; k < 4; k++) {                                                                  \
+                const block_q8_0 *b = (const block_q8_0 *)(act + k * stride) + i;                          \
+                const __m256i sb = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)b->qs), w);        \
+                const __m256 p = _mm256_cvtepi32_ps(PRODUCT);                                              \
+                acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * ad[k * nb + i]), p, acc[k]);                  \
+            }                                                                                              \
+        }                                                                                                  \
+        for (int k = 0; k < 4; k++) out[k] = horizontal_sum_avx2(acc[k]);                                  \
     }
-    out[0] = horizontal_sum_avx2(acc0);
-    out[1] = horizontal_sum_avx2(acc1);
-    out[2] = horizontal_sum_avx2(acc2);
-    out[3] = horizontal_sum_avx2(acc3);
+
+DOT_UNPACKED_X4(dot_unpacked_x4_avx2, "avx2,fma", _mm256_madd_epi16(_mm256_maddubs_epi16(uw, sb), ones))
+DOT_UNPACKED_X4(dot_unpacked_x4_vnni, "avx2,fma,avx512vl,avx512vnni", _mm256_dpbusd_epi32(_mm256_setzero_si256(), uw, sb))
+
+static int have_vnni(void) {
+    static int cached = -1;
+    if (cached < 0) cached = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
+    return cached;
 }
 
 __attribute__((target("avx2,fma"))) static void unpack_q8_0_row(const block_q8_0 *x, unpacked_block *out, int64_t nb) {
@@ -666,32 +676,50 @@ void glossa_matmul(int32_t type, const void *w, int64_t columns, int64_t begin, 
     // same order), so a row's value does not depend on the batch.
     if (avx2 && (type == GLOSSA_TYPE_Q5_0 || type == GLOSSA_TYPE_Q8_0) && tokens > 1 && nb <= 1024) {
         unpacked_block row[1024];
-        for (int64_t r = begin; r < end; r++) {
-            const void *packed = (const uint8_t *)w + r * row_bytes;
-            if (type == GLOSSA_TYPE_Q5_0) unpack_q5_0_row(packed, row, nb); else unpack_q8_0_row(packed, row, nb);
-            int64_t t = 0;
-            for (; t + 4 <= tokens; t += 4) {
-                float out[4];
-                dot_unpacked_x4_avx2(row, (const uint8_t *)x + t * x_stride, x_stride, nb, out);
-                for (int k = 0; k < 4; k++) y[(t + k) * y_stride + r] = out[k];
-            }
-            for (; t < tokens; t++) {
-                y[t * y_stride + r] = dot_unpacked_avx2(row, (const block_q8_0 *)((const uint8_t *)x + t * x_stride), nb);
+        // Activation scales widened once for all rows.
+        const int64_t groups = (tokens + 3) / 4;
+        float *ad = malloc(sizeof(float) * (size_t)(groups * 4 * nb));
+        for (int64_t t = 0; t < tokens; t++) {
+            const block_q8_0 *b = (const block_q8_0 *)((const uint8_t *)x + t * x_stride);
+            for (int64_t i = 0; i < nb; i++) ad[t * nb + i] = half_to_float(b[i].d);
+        }
+        const int vnni = have_vnni();
+        // Tiles of 32 tokens keep their activations in L1 while every row passes over them.
+        for (int64_t t0 = 0; t0 < tokens; t0 += 32) {
+            const int64_t t1 = t0 + 32 < tokens ? t0 + 32 : tokens;
+            for (int64_t r = begin; r < end; r++) {
+                const void *packed = (const uint8_t *)w + r * row_bytes;
+                if (type == GLOSSA_TYPE_Q5_0) unpack_q5_0_row(packed, row, nb); else unpack_q8_0_row(packed, row, nb);
+                int64_t t = t0;
+                for (; t + 4 <= t1; t += 4) {
+                    float out[4];
+                    const uint8_t *a = (const uint8_t *)x + t * x_stride;
+                    if (vnni) dot_unpacked_x4_vnni(row, a, x_stride, ad + t * nb, nb, out);
+                    else dot_unpacked_x4_avx2(row, a, x_stride, ad + t * nb, nb, out);
+                    for (int k = 0; k < 4; k++) y[(t + k) * y_stride + r] = out[k];
+                }
+                for (; t < t1; t++) {
+                    y[t * y_stride + r] = dot_unpacked_avx2(row, (const block_q8_0 *)((const uint8_t *)x + t * x_stride), nb);
+                }
             }
         }
+        free(ad);
         return;
     }
     if (avx2 && (type == GLOSSA_TYPE_Q6_K || type == GLOSSA_TYPE_Q4_K) && tokens >= 4) {
-        for (int64_t r = begin; r < end; r++) {
-            const void *row = (const uint8_t *)w + r * row_bytes;
-            int64_t t = 0;
-            for (; t + 4 <= tokens; t += 4) {
-                float out[4];
-                if (type == GLOSSA_TYPE_Q6_K) dot_q6_K_x4_avx2(row, (const uint8_t *)x + t * x_stride, x_stride, nb, out);
-                else dot_q4_K_x4_avx2(row, (const uint8_t *)x + t * x_stride, x_stride, nb, out);
-                for (int k = 0; k < 4; k++) y[(t + k) * y_stride + r] = out[k];
+        for (int64_t t0 = 0; t0 < tokens; t0 += 16) {
+            const int64_t t1 = t0 + 16 < tokens ? t0 + 16 : tokens;
+            for (int64_t r = begin; r < end; r++) {
+                const void *row = (const uint8_t *)w + r * row_bytes;
+                int64_t t = t0;
+                for (; t + 4 <= t1; t += 4) {
+                    float out[4];
+                    if (type == GLOSSA_TYPE_Q6_K) dot_q6_K_x4_avx2(row, (const uint8_t *)x + t * x_stride, x_stride, nb, out);
+                    else dot_q4_K_x4_avx2(row, (const uint8_t *)x + t * x_stride, x_stride, nb, out);
+                    for (int k = 0; k < 4; k++) y[(t + k) * y_stride + r] = out[k];
+                }
+                for (; t < t1; t++) y[t * y_stride + r] = dot_row(type, row, (const uint8_t *)x + t * x_stride, nb, columns, avx2);
             }
-            for (; t < tokens; t++) y[t * y_stride + r] = dot_row(type, row, (const uint8_t *)x + t * x_stride, nb, columns, avx2);
         }
         return;
     }

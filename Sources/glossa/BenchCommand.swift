@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print ratios against a peer measured in the same run.",
-        subcommands: [NormalizeBench.self, DetectBench.self, TokenizerBench.self, EngineBench.self]
+        subcommands: [NormalizeBench.self, DetectBench.self, TokenizerBench.self, EngineBench.self, BatchBench.self]
     )
 }
 
@@ -188,4 +188,44 @@ func textFields(of path: String) throws -> [String] {
         }
     }
     return texts
+}
+
+struct BatchBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch",
+        abstract: "Total tokens/s for B parallel requests (128-token prompts, 64 new tokens each), as llama-batched-bench."
+    )
+
+    @Option(help: "GGUF file or model directory.")
+    var model: String = LanguageModel.defaultModelPath(environment: environment)
+
+    @Option(help: "Batch sizes.")
+    var batches: [Int] = [1, 4, 8, 16, 32]
+
+    @Option(help: "llama-batched-bench S (total tok/s, 2 threads) for the same batch sizes (shared/reference/llamacpp-baseline.md).")
+    var peer: [Double] = [96.2, 130.8, 156.1, 168.3, 166.5]
+
+    func run() throws {
+        let loaded = try LanguageModel.load(model)
+        // Generate exactly 64 tokens per sequence, as the peer does (no stop tokens).
+        let lm = LanguageModel(transformer: loaded.transformer, tokenizer: loaded.tokenizer, template: loaded.template, stopTokens: [])
+        let corpus = lm.tokenizer.encode(try textFields(of: "corpora/sample-documents.jsonl.zst").joined(separator: "\n"))
+        print("batch benchmark: \(model), prompts 128 tokens, 64 generated each, 2 threads")
+        for (k, b) in batches.enumerated() {
+            let requests = (0..<b).map { i -> GenerationRequest in
+                let start = (i * 97) % max(1, corpus.count - 128)
+                var r = GenerationRequest(.tokens(Array(corpus[start..<(start + 128)])))
+                r.maxTokens = 64
+                return r
+            }
+            let engine = BatchEngine(model: lm, kvBudgetTokens: 200 * max(b, 1), stepTokens: 512, maxSequences: max(b, 1))
+            let t = System.monotonicSeconds()
+            let outputs = engine.run(requests)
+            let seconds = System.monotonicSeconds() - t
+            let total = outputs.reduce(0) { $0 + $1.promptTokens + $1.tokens.count }
+            let rate = Double(total) / seconds
+            let ratio = k < peer.count ? "   vs llama.cpp \(peer[k]): \(format2(rate / peer[k]))x" : ""
+            print("  B=\(pad(String(b), 2, left: true)): \(pad(format1(rate), 7, left: true)) tok/s total (\(total) tokens in \(format2(seconds)) s)\(ratio)")
+        }
+    }
 }
