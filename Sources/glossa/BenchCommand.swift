@@ -227,5 +227,15 @@ struct BatchBench: ParsableCommand {
             let ratio = k < peer.count ? "   vs llama.cpp \(peer[k]): \(format2(rate / peer[k]))x" : ""
             print("  B=\(pad(String(b), 2, left: true)): \(pad(format1(rate), 7, left: true)) tok/s total (\(total) tokens in \(format2(seconds)) s)\(ratio)")
         }
+        // Classification by label scoring, 5 labels, one document at a time.
+        let docs = try textFields(of: "corpora/sample-documents.jsonl.zst").prefix(40)
+        let labels = ["support request", "bug report", "product review", "news", "other"]
+        let classifier = Classifier(loaded)
+        let t = System.monotonicSeconds()
+        for doc in docs {
+            _ = try classifier.classify([ChatMessage(.user, "Classify this text as one of: \(labels.joined(separator: ", ")).\n\n\(doc)")], labels: labels)
+        }
+        let seconds = System.monotonicSeconds() - t
+        print("  classify (5 labels): \(format1(Double(docs.count) / seconds)) docs/s over \(docs.count) sample documents")
     }
 }

@@ -67,7 +67,7 @@ public final class LanguageModel: @unchecked Sendable {
 
 /// Single-request generation (greedy by default) with Qwen3's thinking modes and a thinking
 /// budget: a thin front of `BatchEngine` with a batch of one.
-public struct Generator {
+public struct Generator: Sendable {
     public struct Options: Sendable {
         /// Tokens of the answer (after any thinking).
         public var maxTokens = 512

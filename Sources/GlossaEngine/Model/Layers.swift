@@ -39,6 +39,27 @@ struct Linear: Sendable {
     }
 }
 
+extension Linear {
+    /// Only the listed output rows for one input vector, each computed exactly as in a full
+    /// product (the same per-row kernel and activation quantization).
+    func rows(_ indices: [Int], of x: [Float]) -> [Float] {
+        indices.map { index -> Float in
+            var y: [Float] = [0]
+            switch weight.storage {
+            case let .dense(w):
+                w.withUnsafeBytes { w in
+                    QuantizedKernels.multiply(type: Int32(GLOSSA_TYPE_F32), weights: w.baseAddress! + index * inFeatures * 4,
+                                              rowBytes: inFeatures * 4, outFeatures: 1, inFeatures: inFeatures, x: x, rows: 1, into: &y)
+                }
+            case let .quantized(type, base, rowBytes):
+                QuantizedKernels.multiply(type: type, weights: base + index * rowBytes, rowBytes: rowBytes,
+                                          outFeatures: 1, inFeatures: inFeatures, x: x, rows: 1, into: &y)
+            }
+            return y[0] + (bias?[index] ?? 0)
+        }
+    }
+}
+
 /// w · x / sqrt(mean(x²) + ε), per row of `width` (fp32 throughout, as the reference does).
 struct RMSNorm: Sendable {
     let weight: [Float]

@@ -10,10 +10,14 @@ public final class KVCache {
     var values: [[Float]]
     public private(set) var count = 0
 
-    public init(config: ModelConfig, capacity: Int) {
+    public convenience init(config: ModelConfig, capacity: Int) {
+        self.init(width: config.keyValueHeadCount * config.headDimension, layers: config.layerCount, capacity: capacity)
+    }
+
+    init(width: Int, layers: Int, capacity: Int) {
         self.capacity = capacity
-        width = config.keyValueHeadCount * config.headDimension
-        keys = Array(repeating: [Float](repeating: 0, count: capacity * width), count: config.layerCount)
+        self.width = width
+        keys = Array(repeating: [Float](repeating: 0, count: capacity * width), count: layers)
         values = keys
     }
 
@@ -121,7 +125,9 @@ public final class Transformer: @unchecked Sendable {
 
     /// Part of a batched step: the next tokens of one sequence.
     public struct Segment {
-        public enum Logits: Sendable { case none, last, all }
+        /// `lastHidden`: the final-normed hidden state of the last token instead of logits
+        /// (for scoring a few output rows without the whole vocabulary).
+        public enum Logits: Sendable { case none, last, all, lastHidden }
         public var tokens: [Int]
         public var cache: KVCache
         public var logits: Logits
@@ -167,7 +173,7 @@ public final class Transformer: @unchecked Sendable {
         for s in batch {
             switch s.logits {
             case .none: break
-            case .last: wanted.append(first + s.tokens.count - 1)
+            case .last, .lastHidden: wanted.append(first + s.tokens.count - 1)
             case .all: wanted += Array(first..<(first + s.tokens.count))
             }
             first += s.tokens.count
@@ -175,16 +181,39 @@ public final class Transformer: @unchecked Sendable {
         var selected = [Float](repeating: 0, count: wanted.count * h)
         for (k, row) in wanted.enumerated() { for i in 0..<h { selected[k * h + i] = x[row * h + i] } }
         norm.apply(&selected, width: h)
-        let logits = wanted.isEmpty ? [] : head(selected, rows: wanted.count)
-        let v = cfg.vocabularySize
-        var out: [[Float]] = []
+        // The head runs only on rows that want logits; hidden states are returned as they are.
+        var headRows: [Int] = []
         var k = 0
         for s in batch {
-            let count = s.logits == .none ? 0 : (s.logits == .last ? 1 : s.tokens.count)
-            out.append(Array(logits[(k * v)..<((k + count) * v)]))
+            let count = s.logits == .none ? 0 : (s.logits == .all ? s.tokens.count : 1)
+            if s.logits != .lastHidden { headRows += Array(k..<(k + count)) }
             k += count
         }
+        var headInput = [Float](repeating: 0, count: headRows.count * h)
+        for (j, row) in headRows.enumerated() { for i in 0..<h { headInput[j * h + i] = selected[row * h + i] } }
+        let logits = headRows.isEmpty ? [] : head(headInput, rows: headRows.count)
+        let v = cfg.vocabularySize
+        var out: [[Float]] = []
+        var selectedRow = 0, logitRow = 0
+        for s in batch {
+            switch s.logits {
+            case .none: out.append([])
+            case .lastHidden:
+                out.append(Array(selected[(selectedRow * h)..<((selectedRow + 1) * h)]))
+                selectedRow += 1
+            case .last, .all:
+                let count = s.logits == .last ? 1 : s.tokens.count
+                out.append(Array(logits[(logitRow * v)..<((logitRow + count) * v)]))
+                logitRow += count
+                selectedRow += count
+            }
+        }
         return out
+    }
+
+    /// Output-head logits of a few vocabulary rows for one final hidden state.
+    public func logits(hidden: [Float], rows: [Int]) -> [Float] {
+        head.rows(rows, of: hidden)
     }
 
     /// softmax(q kᵀ / √d + causal mask) v per sequence, with grouped key/value heads and RoPE.
