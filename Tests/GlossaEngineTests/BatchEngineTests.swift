@@ -115,3 +115,41 @@ import Testing
         #expect(t.sample([0.1, 2.0, 1.9], history: [1]) == 2)
     }
 }
+
+@Suite(.serialized) struct BatchStreamingTests {
+    /// Requests submitted one after another join the running loop; each stream delivers its
+    /// text and final result, identical to a plain run; cancelling one leaves the others alone.
+    @Test func streamsJoinMidFlightAndCancelAlone() async throws {
+        let engine = BatchEngine(model: BatchEngineTests.model, stepTokens: 64)
+        let requests = BatchEngineTests.requests(4, maxTokens: 12)
+        let expected = engine.run(requests)
+        let results = try await withThrowingTaskGroup(of: (Int, GenerationOutput?, String).self) { group in
+            for (i, r) in requests.enumerated() {
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(i) * 30_000_000)
+                    var text = ""
+                    var final: GenerationOutput?
+                    for try await event in engine.stream(r) {
+                        switch event {
+                        case let .text(piece): text += piece
+                        case let .finished(out): final = out
+                        }
+                        if i == 2 && text.count > 0 { break }  // the consumer walks away: cancels request 2
+                    }
+                    return (i, final, text)
+                }
+            }
+            var all: [(Int, GenerationOutput?, String)] = []
+            for try await r in group { all.append(r) }
+            return all.sorted { $0.0 < $1.0 }
+        }
+        for (i, final, text) in results where i != 2 {
+            #expect(final?.tokens == expected[i].tokens, "request \(i)")
+            #expect(text == final?.text)
+        }
+        // The engine keeps serving after a cancellation.
+        var again: GenerationOutput?
+        for try await event in engine.stream(requests[3]) { if case let .finished(out) = event { again = out } }
+        #expect(again?.tokens == expected[3].tokens)
+    }
+}

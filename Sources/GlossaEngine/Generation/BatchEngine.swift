@@ -57,7 +57,8 @@ public final class BatchEngine: @unchecked Sendable {
         self.maxSequences = maxSequences
     }
 
-    final class Sequence {
+    /// Mutated only by the engine's loop, except `cancelled`, which any thread may set.
+    final class Sequence: @unchecked Sendable {
         let index: Int
         let request: GenerationRequest
         let prompt: [Int]
@@ -71,7 +72,12 @@ public final class BatchEngine: @unchecked Sendable {
         var inThinking: Bool
         var answerTokens = 0
         var finished = false
-        var cancelled = false
+        private let cancelLock = NSLock()
+        private var cancelFlag = false
+        var cancelled: Bool {
+            get { cancelLock.withLock { cancelFlag } }
+            set { cancelLock.withLock { cancelFlag = newValue } }
+        }
         let started = Date()
         let onEvent: (GenerationEvent) -> Void
 
@@ -104,36 +110,94 @@ public final class BatchEngine: @unchecked Sendable {
     /// Runs requests to completion with continuous batching; results in request order.
     public func run(_ requests: [GenerationRequest], onEvent: @escaping (Int, GenerationEvent) -> Void = { _, _ in }) -> [GenerationOutput] {
         var results = [GenerationOutput?](repeating: nil, count: requests.count)
-        var waiting = requests.enumerated().map { i, r in
-            makeSequence(i, r) { event in
+        var state = Schedule()
+        for (i, r) in requests.enumerated() {
+            state.waiting.append(makeSequence(i, r) { event in
                 if case let .finished(out) = event { results[i] = out }
                 onEvent(i, event)
-            }
+            })
         }
-        waiting.reverse()  // pop from the end = first come, first served
+        while !state.isIdle { cycle(&state) }
+        return results.map { $0 ?? GenerationOutput() }
+    }
+
+    /// Sequences waiting for admission and running, and the KV tokens they hold.
+    struct Schedule {
+        var waiting: [Sequence] = []   // first come, first served
         var running: [Sequence] = []
         var used = 0
-        while !waiting.isEmpty || !running.isEmpty {
-            // Admit in order while the budget allows (a request that can never fit fails now).
-            while let next = waiting.last, running.count < maxSequences {
-                if next.reserved > kvBudgetTokens {
-                    waiting.removeLast()
-                    fail(next, "prompt plus max tokens (\(next.reserved)) exceeds the KV budget of \(kvBudgetTokens) tokens")
-                    continue
-                }
-                guard used + next.reserved <= kvBudgetTokens else { break }
-                waiting.removeLast()
-                next.cache = KVCache(config: model.transformer.config, capacity: next.reserved)
-                used += next.reserved
-                running.append(next)
+        var isIdle: Bool { waiting.isEmpty && running.isEmpty }
+    }
+
+    /// Admits what fits, runs one batched step, retires finished sequences.
+    func cycle(_ state: inout Schedule) {
+        while let next = state.waiting.first, state.running.count < maxSequences {
+            if next.reserved > kvBudgetTokens {
+                state.waiting.removeFirst()
+                fail(next, "prompt plus max tokens (\(next.reserved)) exceeds the KV budget of \(kvBudgetTokens) tokens")
+                continue
             }
-            step(running)
-            running.removeAll { s in
-                if s.finished { used -= s.reserved; s.cache = nil }
-                return s.finished
+            if next.cancelled {
+                state.waiting.removeFirst()
+                next.output.stopReason = .cancelled
+                finish(next)
+                continue
             }
+            guard state.used + next.reserved <= kvBudgetTokens else { break }
+            state.waiting.removeFirst()
+            next.cache = KVCache(config: model.transformer.config, capacity: next.reserved)
+            state.used += next.reserved
+            state.running.append(next)
         }
-        return results.map { $0 ?? GenerationOutput() }
+        step(state.running)
+        var used = state.used
+        state.running.removeAll { s in
+            if s.finished { used -= s.reserved; s.cache = nil }
+            return s.finished
+        }
+        state.used = used
+    }
+
+    // MARK: - Streaming service
+
+    private let lock = NSCondition()
+    private var submitted: [Sequence] = []
+    private var worker: Thread?
+    private var nextIndex = 0
+
+    /// Submits a request to the engine's background loop; text and the final result arrive on
+    /// the stream. Ending the stream (or cancelling its task) cancels the request alone.
+    public func stream(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error> {
+        AsyncThrowingStream { continuation in
+            lock.lock()
+            nextIndex += 1
+            let sequence = makeSequence(nextIndex, request) { event in
+                continuation.yield(event)
+                if case .finished = event { continuation.finish() }
+            }
+            continuation.onTermination = { [weak sequence] _ in sequence?.cancelled = true }
+            submitted.append(sequence)
+            if worker == nil {
+                let thread = Thread { [weak self] in self?.serve() }
+                thread.name = "glossa.engine"
+                worker = thread
+                thread.start()
+            }
+            lock.signal()
+            lock.unlock()
+        }
+    }
+
+    private func serve() {
+        var state = Schedule()
+        while true {
+            lock.lock()
+            while submitted.isEmpty && state.isIdle { lock.wait() }
+            state.waiting += submitted
+            submitted.removeAll()
+            lock.unlock()
+            cycle(&state)
+        }
     }
 
     private func makeSequence(_ i: Int, _ r: GenerationRequest, _ onEvent: @escaping (GenerationEvent) -> Void) -> Sequence {
@@ -155,6 +219,10 @@ public final class BatchEngine: @unchecked Sendable {
         var segments: [Transformer.Segment] = []
         var owners: [Sequence] = []
         var budget = stepTokens
+        for s in running where s.cancelled && !s.finished {
+            s.output.stopReason = .cancelled
+            finish(s)
+        }
         for s in running where s.fed == s.prompt.count && !s.finished {
             let tokens = s.pending.isEmpty ? [s.output.tokens.last!] : s.pending
             segments.append(.init(tokens: tokens, cache: s.cache!, logits: .last))
