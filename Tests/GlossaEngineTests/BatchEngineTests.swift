@@ -153,3 +153,20 @@ import Testing
         #expect(again?.tokens == expected[3].tokens)
     }
 }
+
+@Suite struct TinyBatchInvarianceTests {
+    /// The same property on the tiny transformers checkpoints (dense F32 rows, MoE routing).
+    @Test(arguments: ["qwen3", "qwen3moe", "qwen2"])
+    func aloneOrAmong31Others(_ name: String) throws {
+        let transformer = try Transformer(directory: Fixtures.tiny.appendingPathComponent(name).path)
+        let model = LanguageModel(transformer: transformer, tokenizer: try GeneratorTests.makeModel().tokenizer, template: .qwen3, stopTokens: [])
+        let requests = (0..<32).map { i -> GenerationRequest in
+            var r = GenerationRequest(.tokens((0..<(3 + (i * 7) % 29)).map { (i * 31 + $0 * 17) % 500 + 1 }))
+            r.maxTokens = 6 + i % 7
+            return r
+        }
+        let engine = BatchEngine(model: model, stepTokens: 48)
+        let together = engine.run(requests)
+        for i in 0..<32 { #expect(engine.run([requests[i]])[0].tokens == together[i].tokens, "\(name) request \(i)") }
+    }
+}
