@@ -9,12 +9,13 @@ setup:
 build: setup
 	swift build -c release --product glossa
 
-# The main job on the embedded default: normalize the sample corpora (the second one holds
-# deliberately broken records, which land in out/normalized.rejects.jsonl.zst with a reason).
+# The main job on the embedded default model: translate the sample workflow tickets to English
+# (normalize -> detect language -> translate, shards per source language, a few minutes on CPU).
 run: build
-	@mkdir -p out
-	$(RELEASE) normalize corpora/sample-documents.jsonl.zst corpora/sample-bad-lines.jsonl.zst --output out/normalized.jsonl.zst --stats out/normalize-stats.json
-	@echo "first records:"; zstd -dc out/normalized.jsonl.zst | head -n 5
+	$(RELEASE) run pipelines/translate-tickets.yaml
+	@echo "output in out/translate-tickets/ (manifest-rank-0.json lists every shard); a few records:"
+	@for f in $$(ls out/translate-tickets/de/*.zst out/translate-tickets/ja/*.zst 2>/dev/null | head -n 2); do \
+	  zstd -dc $$f | head -n 1; done
 
 test: setup
 	swift test

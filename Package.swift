@@ -16,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CICU", pkgConfig: "icu-i18n", providers: [.apt(["libicu-dev"])]),
@@ -35,7 +36,9 @@ let package = Package(
         // Quantized kernels in C: per-ISA clones (AVX-512, AVX2, baseline) chosen at load time.
         .target(name: "CGlossaKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         .target(name: "GlossaEngine", dependencies: ["GlossaText", "COpenBLAS", "CGlossaKernels"]),
-        .target(name: "GlossaPipeline", dependencies: ["GlossaText", "GlossaEngine", "CZstd"]),
+        .target(name: "GlossaPipeline", dependencies: [
+            "GlossaText", "GlossaEngine", "CZstd", .product(name: "Yams", package: "Yams"),
+        ]),
         .executableTarget(
             name: "glossa",
             dependencies: [

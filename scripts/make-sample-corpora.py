@@ -9,6 +9,12 @@ jamo, fullwidth ASCII, C0 controls, indented code) so the normalizer has work to
 Outputs (deterministic; no randomness):
   corpora/sample-documents.jsonl.zst  ~125 good JSON Lines documents in 50+ languages/scripts
   corpora/sample-bad-lines.jsonl.zst  good records followed by deliberately broken lines
+  corpora/sample-tickets.jsonl.zst    64 clean workflow tickets (title, body, comments) in 40+
+                                      languages; half carry URLs, e-mails, @mentions, ticket ids
+                                      and code that must survive translation verbatim
+  corpora/sample-classify.jsonl.zst   40 short documents with an expected label for 5-label
+                                      classification ("support request", "bug report",
+                                      "product review", "news", "other"), 8 per label
 
 Usage: python3 scripts/make-sample-corpora.py   (needs the `zstd` command-line tool)
 """
@@ -566,6 +572,476 @@ def bad_lines_bytes() -> bytes:
     return b"\n".join(lines)  # deliberately no newline after the last line
 
 
+# --- Workflow tickets ------------------------------------------------------------------------
+# (lang_hint, project, priority, title, body, comments). About half carry things that must stay
+# verbatim through translation: URLs, e-mail addresses, @mentions, ticket ids, `inline code`,
+# and (in six tickets) a fenced code block in the body.
+TICKETS: list[tuple[str, str, str, str, str, list[str]]] = [
+    ("en", "web-shop", "high",
+        "Checkout returns 502 after payment step",
+        "Since 09:40 UTC customers get a 502 right after entering their card details. See "
+        "https://status.example.com/incidents/42, it looks related to OPS-4711. @maria.k can you "
+        "check the gateway logs?",
+        ["Gateway pods restarted twice in the last hour.",
+         "Rolled back to v5.2.1, errors dropped to zero."]),
+    ("de", "billing-portal", "medium",
+        "Rechnungs-PDF zeigt falsches Datum",
+        "Auf allen Rechnungen vom März steht als Rechnungsdatum der 1. Januar. Betroffen sind nur "
+        "Kunden mit Jahresabo.",
+        ["Kann ich mit einem Testkonto nachstellen."]),
+    ("fr", "mobile-app", "high",
+        "L'application plante au démarrage sur Android 14",
+        "Depuis la version 3.8.0, l'application se ferme dès l'écran d'accueil. Trace obtenue avec "
+        "`adb logcat` :\n"
+        "```text\n"
+        "FATAL EXCEPTION: main\n"
+        "java.lang.NullPointerException at SplashActivity.kt:57\n"
+        "```",
+        ["Reproduit sur un Pixel 7.",
+         "Correctif en revue dans MOB-882, @julien.b pour relecture."]),
+    ("es", "auth-service", "medium",
+        "No llegan los correos de restablecimiento",
+        "Varios usuarios dicen que el enlace para restablecer la contraseña nunca llega. Revisé la "
+        "cola y los mensajes salen desde noreply@example.com sin errores.",
+        ["¿Puede ser el filtro antispam de Outlook?"]),
+    ("pt", "data-platform", "low",
+        "Painel de vendas demora a carregar",
+        "O painel de vendas leva quase um minuto para abrir às segundas-feiras de manhã. Nos outros "
+        "dias abre em poucos segundos.",
+        []),
+    ("it", "infra", "high",
+        "Il certificato TLS scade tra tre giorni",
+        "Il certificato di api.example.com scade venerdì e il rinnovo automatico non è partito. Il "
+        "log è in https://ci.example.com/jobs/certbot/118, vedi anche INFRA-209.",
+        ["@luca.r ci penso io stasera."]),
+    ("nl", "web-shop", "medium",
+        "Kortingscode wordt twee keer afgetrokken",
+        "Bij bestellingen met de code ZOMER10 wordt de korting twee keer toegepast als de klant de "
+        "pagina vernieuwt. Dat kost ons geld.",
+        ["Oorzaak gevonden in de sessielogica, fix volgt vandaag."]),
+    ("pl", "docs-site", "low",
+        "Niedziałający link w dokumentacji API",
+        "Na stronie o uwierzytelnianiu link do przykładów prowadzi do "
+        "https://docs.example.com/v1/auth/examples, który zwraca błąd 404. Powinien wskazywać na "
+        "wersję v2.",
+        ["Poprawione w DOCS-57."]),
+    ("cs", "mobile-app", "medium",
+        "Notifikace chodí se zpožděním",
+        "Push notifikace o nových zprávách přicházejí až po deseti minutách. Problém se týká jen "
+        "zařízení s iOS 17.",
+        ["Apple hlásí výpadek APNs, sledujeme to."]),
+    ("ro", "billing-portal", "high",
+        "Plăți duble la reînnoirea abonamentului",
+        "Trei clienți au fost taxați de două ori la reînnoirea automată. Detalii în BILL-1023; vă "
+        "rugăm să contactați finance@example.org înainte de orice rambursare.",
+        ["@ana.p a verificat: este un retry după timeout."]),
+    ("sv", "infra", "medium",
+        "Diskutrymmet på byggservern håller på att ta slut",
+        "Byggservern build-03 har bara 4 % ledigt. Jag rensade gamla images med:\n"
+        "```bash\n"
+        "docker image prune -a --filter \"until=168h\"\n"
+        "```\n"
+        "men det räcker bara några dagar.",
+        ["Vi borde köra det som ett cron-jobb."]),
+    ("fi", "search-api", "low",
+        "Hakutulokset väärässä järjestyksessä",
+        "Kun hakee sanalla \"takki\", uusimmat tuotteet näkyvät viimeisinä, vaikka järjestykseksi "
+        "on valittu \"uusin ensin\". Ongelma alkoi eilisen päivityksen jälkeen.",
+        []),
+    ("hu", "auth-service", "high",
+        "Nem működik a kétlépcsős azonosítás",
+        "A hitelesítő alkalmazás kódjait a rendszer elutasítja, ha a telefon órája egy percet késik. "
+        "Javaslom, hogy növeljük a tűréshatárt (`totp_skew`) legalább egy lépésre.",
+        ["@gabor.n: a beállítás az AUTH-330 ágban van."]),
+    ("tr", "web-shop", "medium",
+        "Sipariş onay e-postası gelmiyor",
+        "Dünden beri müşteriler sipariş onay e-postası almıyor. SMTP sunucusundaki kuyruk boş "
+        "görünüyor ve hata kaydı da yok.",
+        ["SPF kaydını kontrol ettiniz mi?", "Evet, sorun DNS tarafında değil."]),
+    ("ru", "data-platform", "high",
+        "Ночная выгрузка упала с ошибкой памяти",
+        "Задание `nightly-export` упало в 03:12. Последние строки лога:\n"
+        "```\n"
+        "ERROR OutOfMemoryError: Java heap space\n"
+        "  at ExportJob.flush(ExportJob.java:214)\n"
+        "```",
+        ["Подняла лимит до 8 ГБ и перезапустила. @ivan.s, посмотри, пожалуйста, DATA-512."]),
+    ("ru", "mobile-app", "low",
+        "Опечатка на экране настроек",
+        "В разделе «Уведомления» заголовок написан как «Уведомлния». Мелочь, но бросается в глаза.",
+        []),
+    ("uk", "billing-portal", "medium",
+        "Не відображається історія платежів",
+        "Після входу в особистий кабінет вкладка «Платежі» порожня, хоча оплати проходять. Знімок "
+        "екрана я надіслала на support@example.com.",
+        ["Дякуємо, передали розробникам."]),
+    ("bg", "docs-site", "low",
+        "Остарял пример в ръководството",
+        "В ръководството за инсталация все още се използва `npm install` вместо `npm ci`. Така се "
+        "инсталират различни версии на зависимостите.",
+        ["Съгласен съм, ще го оправя в DOCS-61."]),
+    ("el", "infra", "high",
+        "Η βάση δεδομένων δεν απαντά",
+        "Από τις 14:05 η κύρια βάση δεδομένων απορρίπτει νέες συνδέσεις. Η υπηρεσία παραγγελιών "
+        "είναι εκτός λειτουργίας.",
+        ["Συμπληρώθηκε το όριο συνδέσεων, το αυξάνουμε τώρα.", "Η υπηρεσία επανήλθε στις 14:32."]),
+    ("ar", "web-shop", "medium",
+        "خطأ في حساب ضريبة القيمة المضافة",
+        "تظهر ضريبة القيمة المضافة بنسبة 5% بدلاً من 15% في الطلبات المرسلة إلى الرياض. يرجى "
+        "مراجعة التذكرة TAX-88.",
+        ["@omar.h سأصلح جدول الضرائب اليوم."]),
+    ("ar", "mobile-app", "low",
+        "اقتراح: إضافة الوضع الليلي",
+        "يطلب كثير من المستخدمين إضافة وضع ليلي إلى التطبيق، لأن الخلفية البيضاء مزعجة للعين في "
+        "المساء.",
+        []),
+    ("fa", "auth-service", "medium",
+        f"ورود با حساب گوگل کار نمی{ZWNJ}کند",
+        f"بعد از کلیک روی «ورود با گوگل» صفحه سفید می{ZWNJ}شود و هیچ پیام خطایی نمایش داده "
+        f"نمی{ZWNJ}شود. این مشکل فقط در فایرفاکس دیده می{ZWNJ}شود.",
+        ["احتمالاً به تنظیمات کوکی مرورگر مربوط است."]),
+    ("he", "billing-portal", "high",
+        "חשבוניות לא נשלחות ללקוחות",
+        "מאז אתמול החשבוניות החודשיות לא נשלחות בדוא״ל. ביומנים בכתובת "
+        "https://logs.example.com/billing מופיעה שגיאת חיבור לשרת הדואר.",
+        ["@dana.l בודקת את זה עכשיו."]),
+    ("hi", "search-api", "medium",
+        "हिंदी खोज में गलत परिणाम",
+        "जब उपयोगकर्ता हिंदी में \"जूते\" खोजते हैं, तो परिणामों में कपड़े दिखते हैं। शायद टोकनाइज़र "
+        "मात्राओं को ठीक से नहीं संभाल रहा है।",
+        ["SRCH-140 में इसके लिए टेस्ट जोड़ दिया गया है।"]),
+    ("bn", "mobile-app", "low",
+        "অ্যাপের লেখা খুব ছোট",
+        "ছোট ফোনে মেনুর লেখা পড়া কঠিন। সেটিংসে ফন্টের আকার বাড়ানোর কোনো বিকল্প নেই।",
+        []),
+    ("ta", "web-shop", "medium",
+        "பணம் செலுத்திய பிறகு ஆர்டர் தெரியவில்லை",
+        "வாடிக்கையாளர் UPI மூலம் பணம் செலுத்தினார், ஆனால் ஆர்டர் பட்டியலில் அது தோன்றவில்லை. "
+        "ஆர்டர் எண் ORD-7781.",
+        ["@karthik.r கட்டண நுழைவாயில் பதிவுகளைச் சரிபார்க்கவும்."]),
+    ("th", "infra", "low",
+        "ขอเพิ่มพื้นที่จัดเก็บสำหรับทีมออกแบบ",
+        "ทีมออกแบบต้องการพื้นที่เพิ่มอีก 500 GB สำหรับไฟล์ของโปรเจกต์ใหม่ "
+        "รบกวนดำเนินการภายในสัปดาห์นี้ครับ",
+        ["อนุมัติแล้ว รอทีมไอทีดำเนินการ"]),
+    ("vi", "data-platform", "high",
+        "Báo cáo doanh thu bị trùng dữ liệu",
+        "Báo cáo doanh thu tháng 5 bị tính trùng các đơn hàng ở Hà Nội. Có thể job `dedupe_orders` "
+        "không chạy sau khi đổi lịch. Xem thêm DATA-519.",
+        ["@minh.t đã chạy lại job, số liệu đã đúng."]),
+    ("id", "web-shop", "medium",
+        "Ongkos kirim tidak muncul di keranjang",
+        "Untuk alamat di luar Jawa, ongkos kirim tidak dihitung dan tombol bayar tetap tidak aktif. "
+        "Akibatnya pelanggan tidak bisa menyelesaikan pesanan.",
+        ["Sudah dicek, API kurir mengembalikan timeout."]),
+    ("ms", "billing-portal", "low",
+        "Tukar alamat e-mel untuk invois",
+        "Sila tukar alamat e-mel penerima invois kami kepada akaun@example.org. Alamat lama tidak "
+        "digunakan lagi.",
+        ["Sudah dikemas kini. Terima kasih."]),
+    ("tl", "mobile-app", "medium",
+        "Hindi ma-upload ang larawan sa profile",
+        "Kapag nag-upload ako ng larawang mas malaki sa 5 MB, lumalabas ang \"Error 413\" at walang "
+        "nangyayari. Sana ay magpakita ng mas malinaw na mensahe.",
+        []),
+    ("sw", "helpdesk", "low",
+        "Siwezi kubadilisha lugha ya akaunti",
+        "Nimejaribu kubadilisha lugha kuwa Kiswahili kwenye mipangilio, lakini ukurasa unarudi "
+        "kwenye Kiingereza kila ninapoingia tena.",
+        ["Asante, tumeripoti kwa timu kupitia I18N-27."]),
+    ("zh-Hans", "infra", "high",
+        "生产环境 Redis 内存占用过高",
+        "今天上午生产环境 Redis 内存使用率达到 95%，部分请求超时。用下面的命令查看大键：\n"
+        "```bash\n"
+        "redis-cli -h cache-01 --bigkeys\n"
+        "```\n"
+        "请 @wang.lei 协助排查。",
+        ["已清理过期的会话数据，内存降到 60%。", "后续在 OPS-4720 中跟进。"]),
+    ("zh-Hans", "docs-site", "low",
+        "帮助中心搜索不到中文文章",
+        "在帮助中心用中文关键词搜索时，结果总是为空，用英文关键词搜索则正常。",
+        []),
+    ("zh-Hant", "billing-portal", "medium",
+        "發票抬頭無法修改",
+        "客戶在帳戶設定中修改公司名稱後，新開立的發票仍然顯示舊的抬頭。請協助確認是否為快取問題。",
+        ["已確認是快取問題，清除後恢復正常。"]),
+    ("ja", "mobile-app", "high",
+        "iOS版でログイン後に画面が固まる",
+        "バージョン 4.2.0 にアップデートしてから、ログイン直後にホーム画面が固まります。詳しくは "
+        "MOB-915 と https://status.example.com/incidents/57 をご確認ください。",
+        ["@sato.y 再現手順を追記しました。"]),
+    ("ja", "data-platform", "low",
+        "CSV出力で文字化けする",
+        "管理画面から出力したCSVをExcelで開くと、日本語が文字化けします。BOM付きUTF-8で出力できるよう"
+        "にしてほしいです。",
+        []),
+    ("ko", "web-shop", "medium",
+        "쿠폰 적용 후 결제 금액 오류",
+        "10% 할인 쿠폰을 적용하면 배송비까지 할인되는 문제가 있습니다. 관련 로그는 qa@example.com "
+        "으로 보냈습니다.",
+        ["@jiwoo.p 님, 확인 부탁드립니다."]),
+    ("ko", "infra", "low",
+        "개발 서버 접속 권한 요청",
+        "신규 입사자 두 명에게 개발 서버 SSH 접속 권한이 필요합니다. 공개 키는 이번 주 안에 "
+        "전달하겠습니다.",
+        []),
+    ("ka", "web-shop", "medium",
+        "გადახდის გვერდი არ იტვირთება",
+        "ბარათით გადახდისას გვერდი ცარიელი რჩება და შეკვეთა არ ფორმდება. პრობლემა დღეს დილით დაიწყო.",
+        ["ვამოწმებთ, მადლობა შეტყობინებისთვის."]),
+    ("hy", "auth-service", "low",
+        "Գաղտնաբառի վերականգնման հղումը չի աշխատում",
+        "Նամակով ստացված հղումը բացելիս գրվում է, որ դրա ժամկետն անցել է, թեև նամակը հենց նոր է "
+        "եկել։ Մանրամասները՝ AUTH-341 տոմսում։",
+        []),
+    ("ur", "billing-portal", "medium",
+        "رقم کی واپسی ابھی تک نہیں ہوئی",
+        "میں نے دو ہفتے پہلے آرڈر منسوخ کیا تھا لیکن رقم ابھی تک واپس نہیں آئی۔ براہ کرم جلد از جلد "
+        "چیک کریں۔",
+        ["ہم نے بینک سے رابطہ کر لیا ہے۔"]),
+    ("da", "search-api", "medium",
+        "Søgning ignorerer danske bogstaver",
+        "Søger man på \"smørrebrød\", kommer der ingen resultater, men \"smorrebrod\" virker. Jeg "
+        "tror, at normaliseringen fjerner æ, ø og å. Se `analyzer.yml` i SRCH-152.",
+        ["@mads.h kigger på det i morgen."]),
+    ("sk", "docs-site", "low",
+        "Chýbajúci preklad v päte stránky",
+        "V slovenskej verzii webu sa v päte stránky stále zobrazuje anglický text \"Privacy "
+        "policy\". Ostatné časti sú preložené.",
+        []),
+    ("hr", "infra", "high",
+        "Noćni backup baze ne uspijeva tri noći zaredom",
+        "Noćni backup pada s istom greškom:\n"
+        "```\n"
+        "pg_dump: error: connection to server failed: timeout\n"
+        "```\n"
+        "Molim provjeru mreže prema db-02.",
+        ["Vatrozid je nakon promjene pravila blokirao port 5432.",
+         "Popravljeno, @ivana.m je potvrdila da backup radi."]),
+    ("ca", "web-shop", "low",
+        "Les imatges de producte es veuen borroses",
+        "A la fitxa de producte, les fotos es veuen pixelades en pantalles grans. Sembla que sempre "
+        "es carrega la miniatura en lloc de la imatge original.",
+        ["Confirmat a Chrome i Firefox."]),
+    ("lt", "mobile-app", "medium",
+        "Programėlė neišsaugo kalbos nustatymo",
+        "Pakeitus kalbą į lietuvių ir uždarius programėlę, kitą kartą ji vėl atsidaro anglų kalba. "
+        "Problema kartojasi ir Android, ir iOS įrenginiuose.",
+        []),
+    ("et", "billing-portal", "medium",
+        "Arvel puudub käibemaksukohustuslase number",
+        "Ettevõtetest klientide arvetel ei kuvata käibemaksukohustuslase numbrit, kuigi see on "
+        "profiilis olemas. Palun vaadake piletit BILL-1031.",
+        ["@kristjan.t parandus on juba testkeskkonnas."]),
+    ("sl", "data-platform", "low",
+        "Prošnja za dostop do nadzorne plošče",
+        "Za pripravo četrtletnega poročila potrebujem bralni dostop do prodajne nadzorne plošče. "
+        "Vodja oddelka je zahtevo že odobril.",
+        ["Dostop je dodeljen."]),
+    ("gl", "docs-site", "low",
+        "Erro na guía de instalación",
+        "Na guía de instalación falta o paso para crear o ficheiro de configuración. Sen ese paso, "
+        "o servizo non arrinca.",
+        []),
+    ("az", "web-shop", "medium",
+        "Səbətdəki məhsullar itir",
+        "İstifadəçi hesabdan çıxıb yenidən daxil olanda səbətdəki məhsullar silinir. Problem yalnız "
+        "saytın mobil versiyasında müşahidə olunur.",
+        ["Sessiyanın müddəti ilə bağlı ola bilər."]),
+    ("en", "search-api", "medium",
+        "Autocomplete returns stale suggestions",
+        "Suggestions still show products we removed last week. The index rebuild in SRCH-160 "
+        "finished, but the suggester cache was never invalidated. Running `make reindex-suggest` "
+        "locally fixes it.",
+        ["@priya.n can we add that to the deploy pipeline?"]),
+    ("en", "helpdesk", "low",
+        "Request: dark mode for the agent console",
+        "Several agents on the night shift asked for a dark theme in the console. Not urgent, but "
+        "it would help with eye strain.",
+        []),
+    ("en", "infra", "high",
+        "Deploy pipeline stuck on npm install",
+        "The `deploy-web` job hangs at the install step since this morning:\n"
+        "```bash\n"
+        "npm ci --prefer-offline\n"
+        "# hangs after 'idealTree: timing'\n"
+        "```\n"
+        "Registry mirror status: https://status.example.com/incidents/61",
+        ["Mirror was out of disk; cleaned up.", "Pipeline green again, closing."]),
+    ("en", "billing-portal", "medium",
+        "Refund not reflected in customer balance",
+        "The refund for order 55120 went through at the payment provider, but the customer's "
+        "balance still shows the full charge. The customer wrote to billing@example.org twice.",
+        ["Webhook delivery failed on the 12th, replaying now."]),
+    ("en", "mobile-app", "low",
+        "Typo on the second onboarding screen",
+        "The second onboarding slide says \"Recieve updates\" instead of \"Receive updates\".",
+        []),
+    ("de", "infra", "medium",
+        "VPN-Verbindung bricht regelmäßig ab",
+        "Seit der Umstellung auf das neue VPN-Profil trennt sich die Verbindung etwa alle 30 "
+        "Minuten. Betroffen ist das ganze Team in Hamburg. Siehe NET-207, @jonas.w hat das Profil "
+        "erstellt.",
+        ["Liegt vermutlich am zu kurzen Rekey-Intervall."]),
+    ("de", "search-api", "low",
+        "Umlaute fehlen in den Suchvorschlägen",
+        "Bei der Eingabe von \"Müsli\" erscheinen nur Vorschläge ohne Umlaut, etwa \"Musli\". Das "
+        "wirkt unprofessionell.",
+        []),
+    ("fr", "billing-portal", "medium",
+        "Export comptable incomplet",
+        "L'export comptable de mai s'arrête à la ligne 10 000, sans message d'erreur. Merci de "
+        "regarder le job `export_compta` et de me répondre à compta@example.org.",
+        ["Limite de pagination codée en dur, corrigée dans FIN-77."]),
+    ("fr", "helpdesk", "low",
+        "Demande d'accès au tableau de bord",
+        "Bonjour, je viens d'arriver dans l'équipe support et je n'ai pas encore accès au tableau "
+        "de bord des tickets. Pouvez-vous m'ajouter ?",
+        ["C'est fait, bienvenue !"]),
+    ("es", "infra", "high",
+        "Caída del servicio de pagos en México",
+        "Desde las 18:00 el servicio de pagos en México devuelve error 503. Seguimos el incidente "
+        "en https://status.example.com/incidents/63 y en OPS-4733.",
+        ["@carlos.m el proveedor confirma un problema en su red.",
+         "Servicio restablecido a las 18:47."]),
+    ("es", "docs-site", "low",
+        "Sugerencia: ejemplos completos en la guía rápida",
+        "La guía rápida sería más útil con un ejemplo completo de principio a fin. Ahora mismo hay "
+        "que saltar entre tres páginas.",
+        []),
+    ("pt", "auth-service", "high",
+        "Sessões não expiram após o logout",
+        "Depois de sair da conta, o token antigo continua válido por até 24 horas. Isso é um risco "
+        "de segurança. Detalhes em SEC-19; avisem security@example.org antes de publicar a correção.",
+        ["@rafael.c já está trabalhando nisso."]),
+    ("it", "helpdesk", "low",
+        "Richiesta di una nuova tastiera",
+        "La mia tastiera ha alcuni tasti che non funzionano più, in particolare la barra "
+        "spaziatrice. Posso averne una nuova?",
+        []),
+]
+
+
+def tickets_bytes() -> bytes:
+    lines = []
+    for i, (lang, project, priority, title, body, comments) in enumerate(TICKETS, start=1):
+        lines.append(to_json_line({
+            "id": f"TCK-{i:04d}", "title": title, "body": body, "comments": comments,
+            "metadata": {"project": project, "priority": priority, "lang_hint": lang},
+        }))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+# --- Classification sample ------------------------------------------------------------------
+CLASSIFY_LABELS = ["support request", "bug report", "product review", "news", "other"]
+
+# label -> [(lang_hint, text)], 8 per label.
+CLASSIFY_DOCS: dict[str, list[tuple[str, str]]] = {
+    "support request": [
+        ("en", "Hi, I'd like to add two colleagues to our team plan. Where do I find the option to "
+               "invite users, and will we be charged right away?"),
+        ("en", "Could you tell me how to change the billing address on my account? Our company moved "
+               "offices last month."),
+        ("en", "I forgot which e-mail address I used to sign up. Can you help me get back into my "
+               "account?"),
+        ("de", "Hallo, wie kann ich mein Abonnement pausieren, während ich im Urlaub bin? Ich möchte "
+               "es nicht ganz kündigen."),
+        ("es", "Buenas tardes, necesito una copia de la factura de febrero para mi contabilidad. "
+               "¿Me la pueden enviar por correo?"),
+        ("ja", "アカウントの表示言語を日本語に変更する方法を教えてください。設定画面に項目が見つかりません。"),
+        ("ar", "مرحباً، أريد نقل اشتراكي إلى حساب آخر داخل الشركة. ما الخطوات المطلوبة لذلك؟"),
+        ("id", "Halo, bagaimana cara mengunduh semua data saya sebelum menutup akun? Terima kasih "
+               "atas bantuannya."),
+    ],
+    "bug report": [
+        ("en", "Steps to reproduce: open Settings, switch the theme to dark, then reload. Expected: "
+               "the dark theme stays. Actual: the page flips back to light while the toggle still "
+               "shows 'on'."),
+        ("en", "The date picker lets you select February 30. Saving the form then fails with a "
+               "generic 'Something went wrong' message."),
+        ("en", "Version 2.3.1 crashes when importing a CSV file that has an empty header column. The "
+               "same file worked fine in 2.2."),
+        ("en", "Sorting the orders table by amount puts 1,000 before 200, so the values are compared "
+               "as text instead of numbers."),
+        ("fr", "Quand on colle un texte de plus de 5 000 caractères dans l'éditeur, le curseur saute "
+               "au début et une partie du texte disparaît. Reproduit sur Chrome 124."),
+        ("ru", "После обновления до версии 5.1 кнопка «Сохранить» не реагирует, если в поле телефона "
+               "есть пробелы. В консоли появляется ошибка TypeError."),
+        ("zh-Hans", "在 iPad 上横屏使用时，底部导航栏会遮住输入框，无法点击发送按钮。竖屏时一切正常。"),
+        ("pl", "Po zmianie strefy czasowej w profilu wszystkie spotkania w kalendarzu przesuwają się "
+               "o dwie godziny. Błąd występuje tylko w aplikacji webowej."),
+    ],
+    "product review": [
+        ("en", "Great little speaker for the kitchen. The sound is clear even at low volume, though "
+               "the bass is a bit thin. Four stars."),
+        ("en", "These running shoes fell apart after two months. The sole came loose on both shoes, "
+               "so I would not buy them again."),
+        ("en", "The backpack fits a 15-inch laptop with room to spare, and the straps stay "
+               "comfortable on long walks. Worth the price."),
+        ("it", "Ho comprato questa lampada da scrivania un mese fa: luce piacevole, tre livelli di "
+               "intensità e montaggio semplice. La consiglio."),
+        ("pt", "O liquidificador é potente e fácil de limpar, mas faz um barulho enorme. Pelo preço, "
+               "esperava algo mais silencioso."),
+        ("ko", "이 텀블러는 보온이 정말 오래가요. 아침에 넣은 커피가 오후까지 따뜻합니다. 다만 뚜껑이 조금 "
+               "뻑뻑해요."),
+        ("tr", "Bu klavyenin tuşları çok rahat ve sessiz. Pil ömrü de harika, iki aydır şarj "
+               "etmedim."),
+        ("nl", "De fietsverlichting is fel en makkelijk te monteren, maar na een regenbui deed de "
+               "achterlamp het niet meer. Jammer."),
+    ],
+    "news": [
+        ("en", "The regional airport will open a second runway next spring, officials announced on "
+               "Monday. The expansion is expected to double the number of daily flights."),
+        ("en", "Heavy snowfall closed several mountain roads overnight, and schools in three "
+               "districts will stay shut on Thursday."),
+        ("en", "A local software company said it will hire 200 engineers over the next year after "
+               "securing new funding from investors."),
+        ("en", "The national statistics office reported that inflation fell to 2.1 percent in May, "
+               "its lowest level in three years."),
+        ("es", "El Gobierno regional aprobó ayer un plan para renovar cuarenta escuelas públicas. "
+               "Las obras comenzarán en verano y durarán dos años."),
+        ("de", "Der Stadtrat hat beschlossen, die Innenstadt ab Juli für den Autoverkehr zu sperren. "
+               "Busse und Lieferfahrzeuge sind von dem Verbot ausgenommen."),
+        ("hi", "राज्य सरकार ने घोषणा की है कि अगले महीने से शहर में बीस नई इलेक्ट्रिक बसें चलेंगी। इससे "
+               "प्रदूषण कम होने की उम्मीद है।"),
+        ("sv", "Riksdagen röstade i går igenom en ny lag om cykelhjälm för alla under 18 år. Lagen "
+               "börjar gälla den första januari."),
+    ],
+    "other": [
+        ("en", "Grandma's lentil soup: fry an onion, add red lentils, a tin of tomatoes and a litre "
+               "of stock, then simmer for twenty minutes."),
+        ("en", "Reminder: the team lunch has moved to Friday at 12:30. Please tell Sam by Wednesday "
+               "if you have any dietary restrictions."),
+        ("en", "The morning fog lifted slowly over the harbour, and the first fishing boats slipped "
+               "out past the lighthouse."),
+        ("en", "Lost: a grey cat with a white tip on its tail, answers to Pixel. Last seen near the "
+               "bakery on Elm Street."),
+        ("fr", "Joyeux anniversaire, Claire ! J'espère que ta journée sera pleine de soleil et de "
+               "gâteau au chocolat."),
+        ("ja", "週末は家族で山に登りました。頂上から見た紅葉がとてもきれいでした。"),
+        ("pt", "Vendo bicicleta infantil, aro 16, em bom estado. Interessados, falar com o Paulo à "
+               "noite."),
+        ("ru", "Пословица дня: тише едешь — дальше будешь."),
+    ],
+}
+
+
+def classify_records() -> list[tuple[str, str, str]]:
+    """(label, lang, text) in a fixed mixed order: position k of the 40 takes flat[(k * 17) % 40]."""
+    flat = [(label, lang, text) for label in CLASSIFY_LABELS for lang, text in CLASSIFY_DOCS[label]]
+    return [flat[(k * 17) % len(flat)] for k in range(len(flat))]
+
+
+def classify_bytes() -> bytes:
+    lines = []
+    for i, (label, lang, text) in enumerate(classify_records(), start=1):
+        lines.append(to_json_line({
+            "id": f"DOC-{i:03d}", "text": text,
+            "metadata": {"expected": label, "lang_hint": lang},
+        }))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
 def write_zst(path: str, data: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         raw = os.path.join(tmp, os.path.basename(path)[: -len(".zst")])
@@ -585,6 +1061,16 @@ def main() -> int:
           f"{len(docs)} bytes uncompressed")
     nlines = bad.count(b"\n") + 1
     print(f"sample-bad-lines.jsonl.zst: {nlines} lines, {len(bad)} bytes uncompressed")
+    tickets = tickets_bytes()
+    write_zst(os.path.join(OUT_DIR, "sample-tickets.jsonl.zst"), tickets)
+    tlangs = sorted({t[0] for t in TICKETS})
+    print(f"sample-tickets.jsonl.zst: {len(TICKETS)} tickets, {len(tlangs)} language hints, "
+          f"{len(tickets)} bytes uncompressed")
+    classify = classify_bytes()
+    write_zst(os.path.join(OUT_DIR, "sample-classify.jsonl.zst"), classify)
+    crecs = classify_records()
+    print(f"sample-classify.jsonl.zst: {len(crecs)} documents, {len(CLASSIFY_LABELS)} labels, "
+          f"{len({lang for _, lang, _ in crecs})} language hints, {len(classify)} bytes uncompressed")
     return 0
 
 

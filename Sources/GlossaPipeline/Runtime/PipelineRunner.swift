@@ -1,0 +1,295 @@
+import Foundation
+import GlossaEngine
+import GlossaText
+
+/// Runs a pipeline over its input units (files), this rank's share of them.
+///
+/// Each unit's records go through the stages in batches and into shards named after the unit;
+/// when a unit is finished its shards are published and a completion marker is written
+/// atomically. A re-run skips finished units and redoes the rest, which gives byte-identical
+/// output (greedy engine, deterministic compression). Every record ends in an output shard or a
+/// rejects shard: the run checks `in == out + rejected`.
+public final class PipelineRunner {
+    public struct Report: Sendable {
+        public var units = 0, skippedUnits = 0
+        public var recordsIn = 0, recordsOut = 0, rejected = 0, blankLines = 0
+        public var rejectReasons: [String: Int] = [:]
+        public var shards: [ShardInfo] = []
+        public var seconds = 0.0
+        public var isConserved: Bool { recordsIn == recordsOut + rejected }
+    }
+
+    public let config: PipelineConfig
+    public let rank: Int
+    public let worldSize: Int
+    let log: (String) -> Void
+    private var stages: [PipelineStage] = []
+
+    public init(config: PipelineConfig, rank: Int = 0, worldSize: Int = 1, environment: [String: String] = [:],
+                log: @escaping (String) -> Void = { _ in }) throws {
+        guard worldSize >= 1, rank >= 0, rank < worldSize else {
+            throw PipelineError.invalidArgument("rank \(rank) is outside a world of \(worldSize)")
+        }
+        self.config = config
+        self.rank = rank
+        self.worldSize = worldSize
+        self.log = log
+        stages = try Self.makeStages(config, environment: environment)
+    }
+
+    static func makeStages(_ config: PipelineConfig, environment: [String: String]) throws -> [PipelineStage] {
+        var model: LanguageModel?
+        func engineModel() throws -> LanguageModel {
+            if let model { return model }
+            let path = config.engine.model == "default" ? LanguageModel.defaultModelPath(environment: environment) : config.engine.model
+            do { model = try LanguageModel.load(path) } catch { throw PipelineError.invalidArgument("cannot load model \(path): \(error)") }
+            return model!
+        }
+        let fields = config.input.fields
+        return try config.stages.map { stage -> PipelineStage in
+            switch stage {
+            case let .normalize(f, form):
+                var c = Normalizer.Configuration.default
+                if let form {
+                    guard let parsed = Normalizer.Form(rawValue: form) else { throw PipelineError.invalidArgument("unknown normalization form \(form)") }
+                    c.form = parsed
+                }
+                return RecordStepStage(name: "normalize", step: NormalizeStep(configuration: c, fields: f ?? fields))
+            case let .detectLanguage(f):
+                let path = LanguageIdentifier.defaultModelPath(environment: environment)
+                let identifier: LanguageIdentifier
+                do { identifier = try LanguageIdentifier(modelPath: path) } catch { throw PipelineError.invalidArgument("\(error)") }
+                return RecordStepStage(name: "detect-language", step: DetectLanguageStep(identifier: identifier, fields: f ?? fields, metadataField: config.metadataField))
+            case let .filter(languages, scripts, minC, maxC):
+                return FilterStage(languages: languages, scripts: scripts, minCharacters: minC, maxCharacters: maxC, fields: fields, metadataField: config.metadataField)
+            case let .translate(options):
+                let engine = BatchEngine(model: try engineModel(), kvBudgetTokens: config.engine.kvBudgetTokens, stepTokens: config.engine.stepTokens)
+                return TranslateStage(engine: engine, options: options, fields: fields, metadataField: config.metadataField)
+            case let .classify(options):
+                return ClassifyStage(model: try engineModel(), options: options, fields: fields, metadataField: config.metadataField)
+            }
+        }
+    }
+
+    /// Input files: globs (`*`, `?` in the last component) and directories expanded, sorted.
+    public static func units(_ config: PipelineConfig) throws -> [String] {
+        var out: [String] = []
+        let fm = FileManager.default
+        for pattern in config.input.paths {
+            var isDirectory: ObjCBool = false
+            if fm.fileExists(atPath: pattern, isDirectory: &isDirectory) {
+                if isDirectory.boolValue {
+                    out += (try fm.contentsOfDirectory(atPath: pattern)).filter { !$0.hasPrefix(".") }.sorted().map { pattern + "/" + $0 }
+                } else {
+                    out.append(pattern)
+                }
+            } else if pattern.contains("*") || pattern.contains("?") {
+                let directory = (pattern as NSString).deletingLastPathComponent
+                let name = (pattern as NSString).lastPathComponent
+                let matches = ((try? fm.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? [])
+                    .filter { fnmatch(name, $0, 0) == 0 }.sorted()
+                if matches.isEmpty { throw PipelineError.cannotOpen(path: pattern, reason: "no file matches") }
+                out += matches.map { directory.isEmpty ? $0 : directory + "/" + $0 }
+            } else {
+                throw PipelineError.cannotOpen(path: pattern, reason: "no such file")
+            }
+        }
+        return out
+    }
+
+    /// Stable assignment of units to ranks: the same unit always lands on the same rank.
+    public static func rank(of unit: String, worldSize: Int) -> Int {
+        var h: UInt64 = 14_695_981_039_346_656_037
+        for b in unit.utf8 { h = (h ^ UInt64(b)) &* 1_099_511_628_211 }
+        return Int(h % UInt64(worldSize))
+    }
+
+    static func markerPath(_ directory: String, unit index: Int) -> String {
+        "\(directory)/.glossa/units/\(String(index).leftPadded(to: 5)).json"
+    }
+
+    public func run() throws -> Report {
+        let started = Date()
+        var report = Report()
+        let all = try Self.units(config)
+        let directory = config.output.directory
+        try FileManager.default.createDirectory(atPath: directory + "/.glossa/units", withIntermediateDirectories: true)
+        for (index, unit) in all.enumerated() where Self.rank(of: unit, worldSize: worldSize) == rank {
+            report.units += 1
+            let marker = Self.markerPath(directory, unit: index)
+            if let done = UnitMarker.read(marker), done.fingerprint == config.fingerprint, done.input == unit {
+                report.skippedUnits += 1
+                report.add(done)
+                log("unit \(index) \(unit): already done (\(done.recordsIn) records)")
+                continue
+            }
+            let done = try process(unit: unit, index: index)
+            try done.write(marker)
+            report.add(done)
+            log("unit \(index) \(unit): \(done.recordsIn) in, \(done.recordsOut) out, \(done.rejected) rejected")
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        try writeManifest(report)
+        return report
+    }
+
+    private func process(unit: String, index: Int) throws -> UnitMarker {
+        let template = try PathTemplate(config.output.path)
+        let unitName = String(index).leftPadded(to: 5)
+        let output = ShardedWriter(directory: config.output.directory, template: template, maxRecords: config.output.maxRecords,
+                                   maxBytes: config.output.maxBytes, rank: rank, unit: unitName)
+        let rejects = ShardedWriter(directory: config.output.directory, template: try PathTemplate("rejects/part-${rank}-${shard}.jsonl.zst"),
+                                    maxRecords: config.output.maxRecords, maxBytes: config.output.maxBytes, rank: rank, unit: unitName)
+        var marker = UnitMarker(input: unit, fingerprint: config.fingerprint)
+        do {
+            let reader = LineReader(try openByteSource(path: unit))
+            let isText = config.input.format == .text || (config.input.format == .auto && (unit.hasSuffix(".txt") || unit.hasSuffix(".txt.zst")))
+            var batch: [(PipelineRecord, line: Int, offset: Int, raw: [UInt8])] = []
+            func flush() throws {
+                guard !batch.isEmpty else { return }
+                var records = batch.map(\.0)
+                for stage in stages { try stage.process(&records) }
+                for (k, record) in records.enumerated() {
+                    marker.recordsIn += 1
+                    if let rejection = record.rejection {
+                        marker.rejected += 1
+                        marker.rejectReasons[rejection.reason, default: 0] += 1
+                        try rejects.write(rejectLine(unit, batch[k].line, batch[k].offset, rejection, batch[k].raw))
+                    } else {
+                        marker.recordsOut += 1
+                        var line: [UInt8] = []
+                        JSONWriter.write(.object(record.object), into: &line)
+                        line.append(0x0A)
+                        let language = record.object[config.metadataField]?.objectValue?["language"]?.stringValue ?? "und"
+                        try output.write(line, language: language)
+                    }
+                }
+                batch.removeAll()
+            }
+            while let line = try reader.next() {
+                switch line {
+                case let .text(bytes, number, offset):
+                    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { marker.blankLines += 1; continue }
+                    batch.append((parse(bytes, isText: isText, unit: unit, line: number), number, offset, Array(bytes)))
+                case let .tooLong(length, number, offset):
+                    let record = PipelineRecord(object: JSONObject(), rejection: Rejection(Rejection.lineTooLong, "line of \(length) bytes"), repairs: 0)
+                    batch.append((record, number, offset, []))
+                }
+                if batch.count >= config.engine.batchRecords { try flush() }
+            }
+            try flush()
+            marker.shards = try output.commit() + rejects.commit()
+        } catch {
+            output.abandon()
+            rejects.abandon()
+            throw error
+        }
+        marker.stages = stages.map { ($0.name, $0.statsJSON) }
+        return marker
+    }
+
+    private func parse(_ bytes: UnsafeBufferPointer<UInt8>, isText: Bool, unit: String, line: Int) -> PipelineRecord {
+        if isText {
+            let decoded = Normalizer(.formOnly(.none)).normalize(utf8: bytes)
+            return PipelineRecord(object: JSONObject(["id": .string("\((unit as NSString).lastPathComponent):\(line)"), "text": .string(decoded.text)]),
+                                  rejection: nil, repairs: decoded.counts.repairEncoding)
+        }
+        switch Result(catching: { () throws(JSONParser.SyntaxError) in try JSONParser.parse(bytes) }) {
+        case let .failure(error):
+            return PipelineRecord(object: JSONObject(), rejection: Rejection(Rejection.malformedJSON, error.description), repairs: 0)
+        case let .success((value, repairs)):
+            guard case let .object(object) = value else {
+                return PipelineRecord(object: JSONObject(), rejection: Rejection(Rejection.notAnObject, "record is \(value.kindName)"), repairs: 0)
+            }
+            return PipelineRecord(object: object, rejection: nil, repairs: repairs)
+        }
+    }
+
+    private func rejectLine(_ unit: String, _ line: Int, _ offset: Int, _ rejection: Rejection, _ raw: [UInt8]) -> [UInt8] {
+        var object = JSONObject(["input": .string(unit), "line": .number(String(line)), "offset": .number(String(offset)),
+                                 "reason": .string(rejection.reason), "message": .string(rejection.message)])
+        if let text = String(validating: raw, as: UTF8.self) { object["record"] = .string(text) }
+        else { object["record_hex"] = .string(raw.map(hexByte).joined()) }
+        var out: [UInt8] = []
+        JSONWriter.write(.object(object), into: &out)
+        out.append(0x0A)
+        return out
+    }
+
+    private func writeManifest(_ report: Report) throws {
+        let manifest = JSONObject([
+            "pipeline": .string(config.name),
+            "fingerprint": .string(config.fingerprint),
+            "rank": .number(String(rank)),
+            "world_size": .number(String(worldSize)),
+            "units": .number(String(report.units)),
+            "records_in": .number(String(report.recordsIn)),
+            "records_out": .number(String(report.recordsOut)),
+            "rejected": .number(String(report.rejected)),
+            "reject_reasons": .object(JSONObject(report.rejectReasons.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .number(String($0.value))) })),
+            "shards": .array(report.shards.map(\.json)),
+        ])
+        let sink = try AtomicFileSink(path: "\(config.output.directory)/manifest-rank-\(rank).json")
+        var bytes: [UInt8] = []
+        JSONWriter.write(.object(manifest), into: &bytes)
+        bytes.append(0x0A)
+        try sink.write(bytes)
+        try sink.commit()
+    }
+}
+
+/// What a finished unit produced; its presence marks the unit done.
+struct UnitMarker {
+    var input: String
+    var fingerprint: String
+    var recordsIn = 0, recordsOut = 0, rejected = 0, blankLines = 0
+    var rejectReasons: [String: Int] = [:]
+    var shards: [ShardInfo] = []
+    var stages: [(String, JSONValue)] = []
+
+    init(input: String, fingerprint: String) {
+        self.input = input
+        self.fingerprint = fingerprint
+    }
+
+    static func read(_ path: String) -> UnitMarker? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONParser.parse(String(decoding: data, as: UTF8.self)).value.objectValue,
+              let input = object["input"]?.stringValue, let fingerprint = object["fingerprint"]?.stringValue,
+              case let .array(shards)? = object["shards"]
+        else { return nil }
+        var m = UnitMarker(input: input, fingerprint: fingerprint)
+        func int(_ k: String) -> Int { if case let .number(n)? = object[k] { return Int(n) ?? 0 } else { return 0 } }
+        m.recordsIn = int("records_in"); m.recordsOut = int("records_out"); m.rejected = int("rejected"); m.blankLines = int("blank_lines")
+        if case let .object(r)? = object["reject_reasons"] {
+            for member in r.members { if case let .number(n) = member.value { m.rejectReasons[member.key] = Int(n) ?? 0 } }
+        }
+        m.shards = shards.compactMap(ShardInfo.init(json:))
+        return m
+    }
+
+    func write(_ path: String) throws {
+        let object = JSONObject([
+            "input": .string(input), "fingerprint": .string(fingerprint),
+            "records_in": .number(String(recordsIn)), "records_out": .number(String(recordsOut)),
+            "rejected": .number(String(rejected)), "blank_lines": .number(String(blankLines)),
+            "reject_reasons": .object(JSONObject(rejectReasons.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .number(String($0.value))) })),
+            "shards": .array(shards.map(\.json)),
+            "stages": .object(JSONObject(stages.map { .init(key: $0.0, value: $0.1) })),
+        ])
+        let sink = try AtomicFileSink(path: path)
+        var bytes: [UInt8] = []
+        JSONWriter.write(.object(object), into: &bytes)
+        bytes.append(0x0A)
+        try sink.write(bytes)
+        try sink.commit()
+    }
+}
+
+extension PipelineRunner.Report {
+    mutating func add(_ m: UnitMarker) {
+        recordsIn += m.recordsIn; recordsOut += m.recordsOut; rejected += m.rejected; blankLines += m.blankLines
+        rejectReasons.merge(m.rejectReasons, uniquingKeysWith: +)
+        shards += m.shards
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import GlossaEngine
+import GlossaText
+
+/// A record on its way through a pipeline.
+public struct PipelineRecord: Sendable {
+    public var object: JSONObject
+    public var rejection: Rejection?
+    public var repairs: Int
+}
+
+/// One stage of a pipeline: works on a batch in place; records rejected by an earlier stage are
+/// left alone. Engine stages use the whole batch to keep the engine's batch full.
+public protocol PipelineStage: AnyObject {
+    var name: String { get }
+    func process(_ batch: inout [PipelineRecord]) throws
+    var statsJSON: JSONValue { get }
+}
+
+/// Adapts a per-record `RecordStep` (normalize, detect-language) to a pipeline stage.
+final class RecordStepStage<Step: RecordStep>: PipelineStage {
+    let name: String
+    let step: Step
+    var stats = Step.Stats()
+
+    init(name: String, step: Step) {
+        self.name = name
+        self.step = step
+    }
+
+    func process(_ batch: inout [PipelineRecord]) throws {
+        for i in batch.indices where batch[i].rejection == nil {
+            batch[i].rejection = step.process(&batch[i].object, repairs: batch[i].repairs, stats: &stats)
+        }
+    }
+
+    var statsJSON: JSONValue { stats.json }
+}
+
+/// Drops records by language, script or length; dropped records go to the rejects with a reason.
+final class FilterStage: PipelineStage {
+    let name = "filter"
+    let languages: Set<String>?, scripts: Set<String>?
+    let minCharacters: Int?, maxCharacters: Int?
+    let fields: TextFields
+    let metadataField: String
+    var dropped: [String: Int] = [:]
+
+    init(languages: [String]?, scripts: [String]?, minCharacters: Int?, maxCharacters: Int?, fields: [String], metadataField: String) {
+        self.languages = languages.map(Set.init)
+        self.scripts = scripts.map(Set.init)
+        self.minCharacters = minCharacters
+        self.maxCharacters = maxCharacters
+        self.fields = TextFields(names: fields)
+        self.metadataField = metadataField
+    }
+
+    func process(_ batch: inout [PipelineRecord]) throws {
+        for i in batch.indices where batch[i].rejection == nil {
+            let meta = batch[i].object[metadataField]?.objectValue
+            let language = meta?["language"]?.stringValue ?? "und"
+            let script = meta?["script"]?.stringValue ?? "none"
+            var length = 0
+            _ = fields.forEachText(in: &batch[i].object) { length += $0.count }
+            var reason: Rejection?
+            if let languages, !languages.contains(language) && !languages.contains(where: { language.hasPrefix($0 + "-") }) {
+                reason = Rejection("filtered_language", "language \(language) is not in \(languages.sorted())")
+            } else if let scripts, !scripts.contains(script) {
+                reason = Rejection("filtered_script", "script \(script) is not in \(scripts.sorted())")
+            } else if let minCharacters, length < minCharacters {
+                reason = Rejection("too_short", "\(length) characters, fewer than \(minCharacters)")
+            } else if let maxCharacters, length > maxCharacters {
+                reason = Rejection("too_long", "\(length) characters, more than \(maxCharacters)")
+            }
+            if let reason {
+                batch[i].rejection = reason
+                dropped[reason.reason, default: 0] += 1
+            }
+        }
+    }
+
+    var statsJSON: JSONValue {
+        .object(JSONObject(dropped.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .number(String($0.value))) }))
+    }
+}
+
+/// Classification by label scoring; the label and each label's probability go into metadata.
+final class ClassifyStage: PipelineStage {
+    let name = "classify"
+    let classifier: Classifier
+    let labels: [String]
+    let instructions: String
+    let fields: TextFields
+    let metadataField: String
+    var counts: [String: Int] = [:]
+
+    init(model: LanguageModel, options: PipelineConfig.ClassifyOptions, fields: [String], metadataField: String) {
+        classifier = Classifier(model)
+        labels = options.labels
+        instructions = options.instructions
+            ?? "Classify the text into exactly one of these categories: \(options.labels.joined(separator: ", ")). Answer with the category only.\n\nText:\n{text}"
+        self.fields = TextFields(names: options.fields ?? fields)
+        self.metadataField = metadataField
+    }
+
+    func process(_ batch: inout [PipelineRecord]) throws {
+        for i in batch.indices where batch[i].rejection == nil {
+            var parts: [String] = []
+            if let rejection = fields.forEachText(in: &batch[i].object, { parts.append($0) }) { batch[i].rejection = rejection; continue }
+            let prompt = instructions.replacingOccurrences(of: "{text}", with: parts.joined(separator: "\n\n"))
+            let result: Classifier.Result
+            do { result = try classifier.classify([ChatMessage(.user, prompt)], labels: labels) } catch {
+                batch[i].rejection = Rejection("engine_error", "\(error)")
+                continue
+            }
+            var meta = batch[i].object[metadataField]?.objectValue ?? JSONObject()
+            meta["label"] = .string(result.best)
+            meta["label_probabilities"] = .object(JSONObject(zip(result.labels, result.probabilities).map {
+                .init(key: $0.0, value: .number(String((($0.1) * 1e6).rounded() / 1e6)))
+            }))
+            batch[i].object[metadataField] = .object(meta)
+            counts[result.best, default: 0] += 1
+        }
+    }
+
+    var statsJSON: JSONValue {
+        .object(JSONObject(counts.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .number(String($0.value))) }))
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import GlossaEngine
+import GlossaText
+
+/// Translation with the engine (non-thinking mode, greedy). Long texts are cut at ICU sentence
+/// boundaries into chunks and every chunk of the batch goes to the engine together. Protected
+/// spans (URLs, e-mail addresses, @mentions, ticket ids, code) must come back verbatim: the
+/// first attempt sends the text as it is (small models copy a URL more reliably than a marker);
+/// a field whose spans did not survive is retried once with the spans swapped for numbered
+/// markers and a reminder, then the record is rejected with the reason.
+final class TranslateStage: PipelineStage {
+    let name = "translate"
+    let options: PipelineConfig.TranslateOptions
+    let engine: BatchEngine
+    let fields: TextFields
+    let metadataField: String
+    let targetName: String
+    var chunks = 0, retries = 0, failures = 0, skipped = 0, generatedTokens = 0
+
+    init(engine: BatchEngine, options: PipelineConfig.TranslateOptions, fields: [String], metadataField: String) {
+        self.engine = engine
+        self.options = options
+        self.fields = TextFields(names: options.fields ?? fields)
+        self.metadataField = metadataField
+        targetName = LanguageRegistry.language(bcp47: options.target)?.name ?? options.target
+    }
+
+    /// One piece of text to translate: where it came from and what to send.
+    private struct Job {
+        var record: Int
+        var field: String
+        var item: Int?           // index in an array field
+        var protected: ProtectedText
+        var source: String
+        var language: String
+        var pieces: [(text: String, separator: String)]
+        var translated: [String?] = []
+    }
+
+    func process(_ batch: inout [PipelineRecord]) throws {
+        var jobs: [Job] = []
+        for i in batch.indices where batch[i].rejection == nil {
+            let meta = batch[i].object[metadataField]?.objectValue
+            let source = options.source ?? meta?["language"]?.stringValue
+            let sameLanguage = source.map { $0 == options.target || $0.hasPrefix(options.target + "-") } ?? false
+            var translation = JSONObject()
+            for field in fields.names {
+                guard let value = batch[i].object[field] else { continue }
+                switch value {
+                case let .string(text):
+                    if sameLanguage { translation[field] = .string(text) } else { jobs.append(makeJob(i, field, nil, text, source)) }
+                case let .array(items) where items.allSatisfy({ $0.stringValue != nil }):
+                    if sameLanguage { translation[field] = value; continue }
+                    for (k, item) in items.enumerated() { jobs.append(makeJob(i, field, k, item.stringValue!, source)) }
+                    translation[field] = .array(items.map { _ in .null })
+                case .null: continue
+                default:
+                    batch[i].rejection = Rejection(Rejection.fieldNotText, "field '\(field)' is \(value.kindName)")
+                }
+            }
+            if sameLanguage { skipped += 1 }
+            batch[i].object["translation"] = .object(translation)
+        }
+        try run(&jobs, reminder: false)
+        // Retry once the pieces whose markers got lost.
+        var failed = jobs.indices.filter { j in jobs[j].translated.contains { $0 == nil } }
+        if !failed.isEmpty {
+            retries += failed.count
+            var again = failed.map { j -> Job in
+                var job = jobs[j]
+                job.translated = []
+                job.pieces = split(job.protected.text, locale: job.language)
+                return job
+            }
+            try run(&again, reminder: true)
+            for (k, j) in failed.enumerated() { jobs[j] = again[k] }
+            failed = jobs.indices.filter { j in jobs[j].translated.contains { $0 == nil } }
+        }
+        for job in jobs {
+            guard batch[job.record].rejection == nil else { continue }
+            if job.translated.contains(where: { $0 == nil }) {
+                failures += 1
+                batch[job.record].rejection = Rejection("placeholders_lost", "the translation of '\(job.field)' lost protected spans (URLs, code, mentions or ids) twice")
+                continue
+            }
+            let text = zip(job.translated, job.pieces).map { $0.0! + $0.1.separator }.joined()
+            guard case var .object(translation)? = batch[job.record].object["translation"] else { continue }
+            if let item = job.item, case var .array(items)? = translation[job.field] {
+                items[item] = .string(text)
+                translation[job.field] = .array(items)
+            } else {
+                translation[job.field] = .string(text)
+            }
+            batch[job.record].object["translation"] = .object(translation)
+        }
+        for i in batch.indices where batch[i].rejection == nil {
+            var meta = batch[i].object[metadataField]?.objectValue ?? JSONObject()
+            meta["translated_to"] = .string(options.target)
+            batch[i].object[metadataField] = .object(meta)
+        }
+    }
+
+    private func makeJob(_ record: Int, _ field: String, _ item: Int?, _ text: String, _ language: String?) -> Job {
+        let protected = ProtectedText(protecting: text)
+        return Job(record: record, field: field, item: item, protected: protected, source: text,
+                   language: language ?? "en", pieces: split(text, locale: language ?? "en"))
+    }
+
+    /// Sentence pieces packed into chunks of at most `chunkCharacters`, each with the whitespace
+    /// that followed it in the source.
+    private func split(_ text: String, locale: String) -> [(text: String, separator: String)] {
+        guard text.count > options.chunkCharacters else {
+            let body = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            return [(body, String(text.reversed().prefix { $0.isWhitespace }.reversed()))]
+        }
+        let sentences = Segmenter(locale: locale).segments(in: text, by: .sentence).map(String.init)
+        var chunks: [(String, String)] = []
+        var current = ""
+        for sentence in sentences {
+            if !current.isEmpty && current.count + sentence.count > options.chunkCharacters {
+                chunks.append(trimmed(current))
+                current = ""
+            }
+            current += sentence
+        }
+        if !current.isEmpty { chunks.append(trimmed(current)) }
+        return chunks
+    }
+
+    private func trimmed(_ s: String) -> (String, String) {
+        let tail = String(s.reversed().prefix { $0.isWhitespace }.reversed())
+        return (String(s.dropLast(tail.count)).trimmingCharacters(in: .whitespacesAndNewlines), tail)
+    }
+
+    private func run(_ jobs: inout [Job], reminder: Bool) throws {
+        var requests: [GenerationRequest] = []
+        var owners: [(Int, Int)] = []
+        let glossary = options.glossary.isEmpty ? "" :
+            " Always translate these terms as given: " + options.glossary.map { "\($0.0) → \($0.1)" }.joined(separator: "; ") + "."
+        let keep = reminder
+            ? " Keep every marker like ⟦0⟧ exactly as it is; every ⟦n⟧ marker of the text must appear in your reply, unchanged."
+            : " Keep URLs, e-mail addresses, @mentions, ticket ids and code exactly as they are."
+        let system = "You are a professional translator. Translate the user's text into \(targetName)." + keep
+            + glossary + " Reply with the translation only."
+        for (j, job) in jobs.enumerated() {
+            jobs[j].translated = Array(repeating: nil, count: job.pieces.count)
+            for (k, piece) in job.pieces.enumerated() {
+                if piece.text.isEmpty { jobs[j].translated[k] = ""; continue }
+                var r = GenerationRequest(.messages([ChatMessage(.system, system), ChatMessage(.user, piece.text)]))
+                r.maxTokens = options.maxTokens
+                requests.append(r)
+                owners.append((j, k))
+            }
+        }
+        chunks += requests.count
+        let outputs = engine.run(requests)
+        for ((j, k), out) in zip(owners, outputs) {
+            generatedTokens += out.tokens.count
+            guard out.stopReason != .error else { continue }
+            jobs[j].translated[k] = out.content.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        // A field counts only if its protected spans are all there (verbatim, or as markers on the
+        // retry); then it is kept as one piece.
+        for j in jobs.indices {
+            let joined = zip(jobs[j].translated, jobs[j].pieces).map { ($0.0 ?? "⟦missing⟧") + $0.1.separator }.joined()
+            let survived: String?
+            if reminder {
+                survived = jobs[j].protected.restore(joined)
+            } else {
+                survived = joined.contains("⟦missing⟧") || !jobs[j].protected.spans.allSatisfy({ span in
+                    joined.components(separatedBy: span).count >= jobs[j].source.components(separatedBy: span).count
+                }) ? nil : joined
+            }
+            if let restored = survived {
+                // Markers restored across the whole field; keep the text as one piece.
+                jobs[j].translated = [String(restored.dropLast(jobs[j].pieces.last?.separator.count ?? 0))]
+                jobs[j].pieces = [(restored, jobs[j].pieces.last?.separator ?? "")]
+            } else {
+                jobs[j].translated = jobs[j].translated.map { _ in nil }
+            }
+        }
+    }
+
+    var statsJSON: JSONValue {
+        .object(JSONObject(["chunks": .number(String(chunks)), "retried": .number(String(retries)),
+                            "placeholder_failures": .number(String(failures)), "same_language": .number(String(skipped)),
+                            "generated_tokens": .number(String(generatedTokens))]))
+    }
+}

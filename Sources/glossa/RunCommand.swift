@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import GlossaPipeline
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a YAML pipeline (pipelines/*.yaml) over its inputs.",
+        discussion: """
+            Ranks: --rank/--world-size, or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or
+            JOB_COMPLETION_INDEX with --world-size. Re-running the same command after a crash skips
+            finished input units and produces the same bytes.
+            """
+    )
+
+    @Argument(help: "Pipeline definition.")
+    var pipeline: String
+
+    @Option(help: "This process's rank.")
+    var rank: Int?
+
+    @Option(help: "Number of ranks.")
+    var worldSize: Int?
+
+    func run() throws {
+        let config: PipelineConfig
+        do {
+            config = try PipelineConfig.load(path: pipeline)
+        } catch {
+            printError("glossa run: \(error)")
+            throw ExitCode(2)
+        }
+        let env = environment
+        let world = worldSize ?? env["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init) ?? 1
+        let me = rank ?? env["SLURM_ARRAY_TASK_ID"].flatMap(Int.init) ?? env["JOB_COMPLETION_INDEX"].flatMap(Int.init) ?? 0
+        let report: PipelineRunner.Report
+        do {
+            report = try PipelineRunner(config: config, rank: me, worldSize: world, environment: env) { printError("  " + $0) }.run()
+        } catch {
+            printError("glossa run: \(error)")
+            throw ExitCode(2)
+        }
+        printError("\(config.name) (rank \(me)/\(world)): \(report.recordsIn) records in, \(report.recordsOut) out, \(report.rejected) rejected"
+                   + (report.isConserved ? " — all accounted for" : " — COUNTS DO NOT ADD UP")
+                   + ", \(report.units) units (\(report.skippedUnits) already done), \(format1(report.seconds)) s")
+        if !report.rejectReasons.isEmpty {
+            printError("  rejects: " + report.rejectReasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        printError("  output: \(config.output.directory) (\(report.shards.count) shards, manifest-rank-\(me).json)")
+        if !report.isConserved { throw ExitCode(3) }
+    }
+}
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Finished and missing input units of a pipeline's output.")
+
+    @Argument(help: "Pipeline definition.")
+    var pipeline: String
+
+    func run() throws {
+        let config = try PipelineConfig.load(path: pipeline)
+        let units = try PipelineRunner.units(config)
+        var missing: [Int] = []
+        for (i, unit) in units.enumerated() {
+            let done = FileManager.default.fileExists(atPath: "\(config.output.directory)/.glossa/units/\(String(i).leftPadded(to: 5)).json")
+            print("\(done ? "done   " : "missing") \(i) \(unit)")
+            if !done { missing.append(i) }
+        }
+        print("\(units.count - missing.count) of \(units.count) units done" + (missing.isEmpty ? "" : "; missing: \(missing.map(String.init).joined(separator: ","))"))
+    }
+}
+
+extension String {
+    func leftPadded(to n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+@testable import GlossaPipeline
+
+@Suite struct PipelineConfigTests {
+    @Test func parsesTheShippedPipelines() throws {
+        for name in ["translate-tickets", "classify-documents", "nightly-corpus"] {
+            let config = try PipelineConfig.load(path: NormalizeJobTests.corpora.deletingLastPathComponent().appendingPathComponent("pipelines/\(name).yaml").path)
+            #expect(config.name == name)
+            #expect(!config.stages.isEmpty)
+        }
+    }
+
+    @Test(arguments: [
+        ("name: x\ninput:\n  paths: [a]\nstages: []\noutput:\n  dir: o\n  colour: red\n", 7, "unknown key 'colour' in output"),
+        ("name: x\ninput:\n  paths: [a]\nstages:\n  - translate:\n      source: de\noutput:\n  dir: o\n", 6, "missing key 'target'"),
+        ("name: x\ninput:\n  paths: [a]\nstages:\n  - classify:\n      labels: [a, a]\noutput:\n  dir: o\n", 6, "without duplicates"),
+        ("name: x\ninput:\n  paths: [a]\nstages: []\noutput:\n  dir: o\n  path: ../escape-${shard}.jsonl\n", 7, "without '..'"),
+        ("name: x\ninput:\n  paths: [a]\nstages: []\noutput:\n  dir: o\n  max_records: -3\n", 7, "integer >= 1"),
+    ])
+    func errorsNameTheLineAndKey(_ yaml: String, _ line: Int, _ message: String) {
+        do {
+            _ = try PipelineConfig.parse(yaml, file: "p.yaml")
+            Issue.record("accepted: \(yaml)")
+        } catch let error as PipelineConfig.ConfigError {
+            #expect(error.line == line, "\(error)")
+            #expect(error.description.contains(message), "\(error)")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+}
+
+@Suite struct PipelinePartsTests {
+    @Test func sha256KnownVectors() {
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        let million = [UInt8](repeating: 0x61, count: 1_000_000)
+        #expect(SHA256.hex(million) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test func pathTemplatesStayInside() throws {
+        let t = try PathTemplate("${language}/part-${rank}-${shard}.jsonl.zst")
+        #expect(t.path(rank: 2, shard: "00001-0000", language: "zh-Hant") == "zh-Hant/part-2-00001-0000.jsonl.zst")
+        #expect(t.path(rank: 0, shard: "1", language: "../../etc") == "etc/part-0-1.jsonl.zst")
+        #expect(throws: PipelineError.self) { try PathTemplate("/abs/${shard}") }
+        #expect(throws: PipelineError.self) { try PathTemplate("a/../b-${shard}") }
+        #expect(throws: PipelineError.self) { try PathTemplate("no-shard.jsonl") }
+        #expect(throws: PipelineError.self) { try PathTemplate("${user}-${shard}") }
+    }
+
+    @Test func protectedSpansRoundTrip() {
+        let text = "See https://status.example.com/incidents/42, mail ops@example.org or ping @maria.k about OPS-4711: run `npm ci`.\n```bash\nmake test\n```\nThanks."
+        let p = ProtectedText(protecting: text)
+        #expect(p.spans == ["https://status.example.com/incidents/42", "ops@example.org", "@maria.k", "OPS-4711", "`npm ci`", "```bash\nmake test\n```"])
+        #expect(!p.text.contains("https://") && p.text.contains("⟦5⟧"))
+        #expect(p.restore(p.text) == text)
+        // A translation that moves markers is fine; one that drops or repeats one is not.
+        #expect(p.restore("⟦1⟧ ⟦0⟧ ⟦2⟧ ⟦3⟧ ⟦4⟧ ⟦5⟧")?.hasPrefix("ops@example.org https://") == true)
+        #expect(p.restore("⟦0⟧ ⟦1⟧ ⟦2⟧ ⟦3⟧ ⟦4⟧") == nil)
+        #expect(p.restore("⟦0⟧ ⟦0⟧ ⟦1⟧ ⟦2⟧ ⟦3⟧ ⟦4⟧ ⟦5⟧") == nil)
+        #expect(p.restore("⟦0⟧ ⟦1⟧ ⟦2⟧ ⟦3⟧ ⟦4⟧ ⟦5⟧ ⟦6⟧") == nil)
+        #expect(ProtectedText(protecting: "e-mail and C-3PO and ABC-12x stay").spans.isEmpty)
+    }
+}
+
+@Suite(.serialized) struct PipelineRunnerTests {
+    static func config(_ dir: String, input: [String], stages: String) throws -> PipelineConfig {
+        try PipelineConfig.parse("""
+            name: test
+            input:
+              paths: [\(input.joined(separator: ", "))]
+              fields: [text]
+            metadata_field: meta
+            stages:
+            \(stages)
+            output:
+              dir: \(dir)
+              path: "${language}/p-${rank}-${shard}.jsonl.zst"
+              max_records: 20
+            """, file: "test.yaml")
+    }
+
+    func files(_ dir: String) -> [String: Data] {
+        var out: [String: Data] = [:]
+        let e = FileManager.default.enumerator(atPath: dir)!
+        while let f = e.nextObject() as? String {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: dir + "/" + f, isDirectory: &isDir), !isDir.boolValue, f.hasSuffix(".zst") {
+                out[f] = FileManager.default.contents(atPath: dir + "/" + f)
+            }
+        }
+        return out
+    }
+
+    @Test func conservesRecordsShardsByLanguageAndResumes() throws {
+        let scratch = try Scratch()
+        let corpora = NormalizeJobTests.corpora.path
+        let inputs = ["\(corpora)/sample-documents.jsonl.zst", "\(corpora)/sample-bad-lines.jsonl.zst"]
+        let stages = "  - normalize: {}\n  - detect-language: {}\n  - filter:\n      min_chars: 40"
+        let out = scratch.path("out")
+        var env = ProcessInfo.processInfo.environment
+        env["GLOSSA_MODELS"] = NormalizeJobTests.corpora.deletingLastPathComponent().appendingPathComponent("models").path
+        let first = try PipelineRunner(config: Self.config(out, input: inputs, stages: stages), environment: env).run()
+        #expect(first.isConserved)
+        #expect(first.recordsIn == 130 + 16)
+        #expect(first.rejectReasons["too_short"] != nil && first.rejectReasons["malformed_json"] == 2)
+        let shards = files(out)
+        #expect(shards.keys.contains { $0.hasPrefix("ja/") } && shards.keys.contains { $0.hasPrefix("rejects/") })
+        #expect(first.shards.reduce(0) { $0 + $1.records } == first.recordsIn)
+        for shard in first.shards {
+            #expect(SHA256.hex([UInt8](shards[shard.path]!)) == shard.sha256)
+        }
+        // Finished units are skipped on a re-run.
+        let again = try PipelineRunner(config: Self.config(out, input: inputs, stages: stages), environment: env).run()
+        #expect(again.skippedUnits == 2 && again.recordsIn == first.recordsIn)
+        // A crash after unit 0: its marker survives, unit 1's does not and its shards are gone.
+        try FileManager.default.removeItem(atPath: out + "/.glossa/units/00001.json")
+        for shard in first.shards where shard.path.contains("-00001-") { try FileManager.default.removeItem(atPath: out + "/" + shard.path) }
+        let resumed = try PipelineRunner(config: Self.config(out, input: inputs, stages: stages), environment: env).run()
+        #expect(resumed.skippedUnits == 1)
+        #expect(files(out) == shards, "resumed output differs from the uninterrupted run")
+    }
+
+    @Test func ranksSplitUnitsStably() throws {
+        let units = (0..<40).map { "corpus/part-\($0).jsonl.zst" }
+        let a = units.map { PipelineRunner.rank(of: $0, worldSize: 4) }
+        #expect(a == units.map { PipelineRunner.rank(of: $0, worldSize: 4) })
+        #expect(Set(a).count == 4)
+    }
+}
