@@ -48,7 +48,9 @@ final class TranslateStage: PipelineStage {
                 guard let value = batch[i].object[field] else { continue }
                 switch value {
                 case let .string(text):
-                    if sameLanguage { translation[field] = .string(text) } else { jobs.append(makeJob(i, field, nil, text, source)) }
+                    // Placeholder first, so the translation keeps the fields' order.
+                    translation[field] = sameLanguage ? .string(text) : .null
+                    if !sameLanguage { jobs.append(makeJob(i, field, nil, text, source)) }
                 case let .array(items) where items.allSatisfy({ $0.stringValue != nil }):
                     if sameLanguage { translation[field] = value; continue }
                     for (k, item) in items.enumerated() { jobs.append(makeJob(i, field, k, item.stringValue!, source)) }
