@@ -196,30 +196,13 @@ public struct RecordJob<Step: RecordStep> {
             outcome.rejection = Rejection(Rejection.lineTooLong, "line of \(length) bytes exceeds --max-line-bytes")
             return outcome
         }
-        var record: JSONObject
-        var repairs = 0
-        if isText {
-            let decoded = pending.bytes.withUnsafeBufferPointer { Normalizer(.formOnly(.none)).normalize(utf8: $0) }
-            repairs = decoded.counts.repairEncoding
-            record = JSONObject(["id": .string("\(name):\(pending.line)"), "text": .string(decoded.text)])
-        } else {
-            let parsed = pending.bytes.withUnsafeBufferPointer { b in
-                Result { () throws(JSONParser.SyntaxError) in try JSONParser.parse(b) }
-            }
-            switch parsed {
-            case let .failure(error):
-                outcome.rejection = Rejection(Rejection.malformedJSON, error.description)
-                return outcome
-            case let .success((value, count)):
-                guard case let .object(object) = value else {
-                    outcome.rejection = Rejection(Rejection.notAnObject, "record is \(value.kindName), not an object")
-                    return outcome
-                }
-                record = object
-                repairs = count
-            }
+        let parsed = pending.bytes.withUnsafeBufferPointer { RecordLines.parse($0, isText: isText, name: name, line: pending.line) }
+        if let rejection = parsed.rejection {
+            outcome.rejection = rejection
+            return outcome
         }
-        if let rejection = step.process(&record, repairs: repairs, stats: &outcome.stats) {
+        var record = parsed.object
+        if let rejection = step.process(&record, repairs: parsed.repairs, stats: &outcome.stats) {
             outcome.rejection = rejection
             return outcome
         }
@@ -228,27 +211,8 @@ public struct RecordJob<Step: RecordStep> {
         return outcome
     }
 
-    /// The original line travels with the reason; bytes that are not UTF-8 travel as hex so
-    /// nothing is lost.
     private func rejectRecord(_ pending: Pending, _ rejection: Rejection, input: String) -> [UInt8] {
-        var object = JSONObject([
-            "input": .string(input),
-            "line": .number(String(pending.line)),
-            "offset": .number(String(pending.offset)),
-            "reason": .string(rejection.reason),
-            "message": .string(rejection.message),
-        ])
-        if let length = pending.tooLong {
-            object["length"] = .number(String(length))
-        } else if let text = String(validating: pending.bytes, as: UTF8.self) {
-            object["record"] = .string(text)
-        } else {
-            object["record_hex"] = .string(pending.bytes.map(hexByte).joined())
-        }
-        var out = [UInt8]()
-        JSONWriter.write(.object(object), into: &out)
-        out.append(0x0A)
-        return out
+        RecordLines.reject(input: input, line: pending.line, offset: pending.offset, rejection, raw: pending.bytes, tooLong: pending.tooLong)
     }
 }
 

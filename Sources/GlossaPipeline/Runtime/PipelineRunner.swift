@@ -154,7 +154,7 @@ public final class PipelineRunner {
                     if let rejection = record.rejection {
                         marker.rejected += 1
                         marker.rejectReasons[rejection.reason, default: 0] += 1
-                        try rejects.write(rejectLine(unit, batch[k].line, batch[k].offset, rejection, batch[k].raw))
+                        try rejects.write(RecordLines.reject(input: unit, line: batch[k].line, offset: batch[k].offset, rejection, raw: batch[k].raw))
                     } else {
                         marker.recordsOut += 1
                         var line: [UInt8] = []
@@ -170,7 +170,8 @@ public final class PipelineRunner {
                 switch line {
                 case let .text(bytes, number, offset):
                     if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { marker.blankLines += 1; continue }
-                    batch.append((parse(bytes, isText: isText, unit: unit, line: number), number, offset, Array(bytes)))
+                    batch.append((RecordLines.parse(bytes, isText: isText, name: (unit as NSString).lastPathComponent, line: number),
+                                  number, offset, Array(bytes)))
                 case let .tooLong(length, number, offset):
                     let record = PipelineRecord(object: JSONObject(), rejection: Rejection(Rejection.lineTooLong, "line of \(length) bytes"), repairs: 0)
                     batch.append((record, number, offset, []))
@@ -186,34 +187,6 @@ public final class PipelineRunner {
         }
         marker.stages = stages.map { ($0.name, $0.statsJSON) }
         return marker
-    }
-
-    private func parse(_ bytes: UnsafeBufferPointer<UInt8>, isText: Bool, unit: String, line: Int) -> PipelineRecord {
-        if isText {
-            let decoded = Normalizer(.formOnly(.none)).normalize(utf8: bytes)
-            return PipelineRecord(object: JSONObject(["id": .string("\((unit as NSString).lastPathComponent):\(line)"), "text": .string(decoded.text)]),
-                                  rejection: nil, repairs: decoded.counts.repairEncoding)
-        }
-        switch Result(catching: { () throws(JSONParser.SyntaxError) in try JSONParser.parse(bytes) }) {
-        case let .failure(error):
-            return PipelineRecord(object: JSONObject(), rejection: Rejection(Rejection.malformedJSON, error.description), repairs: 0)
-        case let .success((value, repairs)):
-            guard case let .object(object) = value else {
-                return PipelineRecord(object: JSONObject(), rejection: Rejection(Rejection.notAnObject, "record is \(value.kindName)"), repairs: 0)
-            }
-            return PipelineRecord(object: object, rejection: nil, repairs: repairs)
-        }
-    }
-
-    private func rejectLine(_ unit: String, _ line: Int, _ offset: Int, _ rejection: Rejection, _ raw: [UInt8]) -> [UInt8] {
-        var object = JSONObject(["input": .string(unit), "line": .number(String(line)), "offset": .number(String(offset)),
-                                 "reason": .string(rejection.reason), "message": .string(rejection.message)])
-        if let text = String(validating: raw, as: UTF8.self) { object["record"] = .string(text) }
-        else { object["record_hex"] = .string(raw.map(hexByte).joined()) }
-        var out: [UInt8] = []
-        JSONWriter.write(.object(object), into: &out)
-        out.append(0x0A)
-        return out
     }
 
     private func writeManifest(_ report: Report) throws {

@@ -1,0 +1,42 @@
+import GlossaText
+
+/// Turning input lines into records and rejected lines into reject records, shared by the
+/// record tools (`RecordJob`) and the pipeline runner.
+enum RecordLines {
+    /// A JSONL line as an object (invalid UTF-8 and lone surrogates repaired and counted), or a
+    /// text line as `{"id": "NAME:LINE", "text": ...}`.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, isText: Bool, name: String, line: Int) -> PipelineRecord {
+        if isText {
+            let decoded = Normalizer(.formOnly(.none)).normalize(utf8: bytes)
+            return PipelineRecord(object: JSONObject(["id": .string("\(name):\(line)"), "text": .string(decoded.text)]),
+                                  rejection: nil, repairs: decoded.counts.repairEncoding)
+        }
+        switch Result(catching: { () throws(JSONParser.SyntaxError) in try JSONParser.parse(bytes) }) {
+        case let .failure(error):
+            return PipelineRecord(object: JSONObject(), rejection: Rejection(Rejection.malformedJSON, error.description), repairs: 0)
+        case let .success((value, repairs)):
+            guard case let .object(object) = value else {
+                return PipelineRecord(object: JSONObject(), rejection: Rejection(Rejection.notAnObject, "record is \(value.kindName), not an object"), repairs: 0)
+            }
+            return PipelineRecord(object: object, rejection: nil, repairs: repairs)
+        }
+    }
+
+    /// The original line travels with the reason (as hex when it is not UTF-8, as its length when
+    /// it was too long to keep), so nothing is lost.
+    static func reject(input: String, line: Int, offset: Int, _ rejection: Rejection, raw: [UInt8], tooLong: Int? = nil) -> [UInt8] {
+        var object = JSONObject(["input": .string(input), "line": .number(String(line)), "offset": .number(String(offset)),
+                                 "reason": .string(rejection.reason), "message": .string(rejection.message)])
+        if let tooLong {
+            object["length"] = .number(String(tooLong))
+        } else if let text = String(validating: raw, as: UTF8.self) {
+            object["record"] = .string(text)
+        } else {
+            object["record_hex"] = .string(raw.map(hexByte).joined())
+        }
+        var out: [UInt8] = []
+        JSONWriter.write(.object(object), into: &out)
+        out.append(0x0A)
+        return out
+    }
+}
