@@ -18,6 +18,7 @@ run: build
 	  zstd -dc $$f | head -n 1; done
 
 test: setup
+	swift build --product glossa
 	swift test
 
 bench: build

@@ -129,3 +129,87 @@ import Testing
         #expect(Set(a).count == 4)
     }
 }
+
+/// A run killed with SIGKILL at random moments, then re-run, ends with exactly the bytes of an
+/// uninterrupted run (the CLI in a child process; `make test` builds it first).
+@Suite(.serialized) struct KillResumeTests {
+    static let root = NormalizeJobTests.corpora.deletingLastPathComponent()
+    static let glossa = root.appendingPathComponent(".build/debug/glossa").path
+
+    func pipeline(_ dir: Scratch, inputs: [String], out: String) throws -> String {
+        let yaml = """
+            name: kill-test
+            input:
+              paths: [\(inputs.joined(separator: ", "))]
+              fields: [text]
+            metadata_field: meta
+            stages:
+              - normalize: {}
+              - detect-language: {}
+            output:
+              dir: \(out)
+              path: "${language}/p-${rank}-${shard}.jsonl.zst"
+              max_records: 7
+            engine:
+              batch_records: 8
+            """
+        let path = dir.path("p-\(out.hashValue).yaml")
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func run(_ pipeline: String, killAfter: Double?) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.glossa)
+        p.arguments = ["run", pipeline]
+        p.currentDirectoryURL = Self.root
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        if let killAfter {
+            Thread.sleep(forTimeInterval: killAfter)
+            kill(p.processIdentifier, SIGKILL)
+        }
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    func contents(_ dir: String) -> [String: Data] {
+        var out: [String: Data] = [:]
+        let e = FileManager.default.enumerator(atPath: dir)!
+        while let f = e.nextObject() as? String {
+            #expect(!f.contains(".tmp-") || f.hasPrefix(".glossa"), "a temporary file is visible: \(f)")
+            if !f.hasPrefix(".glossa"), f.hasSuffix(".zst") || f.hasSuffix(".json") { out[f] = FileManager.default.contents(atPath: dir + "/" + f) }
+        }
+        return out
+    }
+
+    @Test func killedRunsResumeToIdenticalBytes() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.glossa), "build the CLI first (make test runs swift build)")
+        let scratch = try Scratch()
+        // Six input units.
+        let source = NormalizeJobTests.corpora.appendingPathComponent("sample-documents.jsonl.zst").path
+        let inputs = try (0..<6).map { i -> String in
+            let path = scratch.path("in-\(i).jsonl.zst")
+            try FileManager.default.copyItem(atPath: source, toPath: path)
+            return path
+        }
+        let clean = scratch.path("clean"), killed = scratch.path("killed")
+        #expect(try run(pipeline(scratch, inputs: inputs, out: clean), killAfter: nil) == 0)
+        let expected = contents(clean)
+        #expect(expected.count > 6)
+        let yaml = try pipeline(scratch, inputs: inputs, out: killed)
+        var rng = SystemRandomNumberGenerator()
+        var kills = 0
+        for _ in 0..<6 {
+            let status = try run(yaml, killAfter: Double.random(in: 0.05...0.6, using: &rng))
+            if status != 0 { kills += 1 }
+            _ = contents(killed)  // never a partial file
+        }
+        #expect(try run(yaml, killAfter: nil) == 0)
+        // Manifests name the same shards; shard bytes are identical.
+        let got = contents(killed)
+        #expect(Set(got.keys) == Set(expected.keys))
+        for (name, data) in expected where name.hasSuffix(".zst") { #expect(got[name] == data, "\(name) differs") }
+        print("kill/resume: \(kills) runs killed mid-way, output identical")
+    }
+}

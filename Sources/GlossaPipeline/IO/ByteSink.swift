@@ -18,7 +18,8 @@ extension ByteSink {
     }
 }
 
-/// Writes to `PATH.tmp-PID`, then fsync and rename(2): readers see the whole file or none.
+/// Writes to `PATH.tmp-PID` (or to that name inside `temporaryDirectory`, on the same file
+/// system), then fsync and rename(2): readers see the whole file or none.
 public final class AtomicFileSink: ByteSink {
     public let path: String
     private let temporaryPath: String
@@ -27,10 +28,13 @@ public final class AtomicFileSink: ByteSink {
     private let bufferLimit = 1 << 20
     private let toStdout: Bool
 
-    public init(path: String) throws {
+    public init(path: String, temporaryDirectory: String? = nil) throws {
         self.path = path
         toStdout = path == "-"
-        temporaryPath = toStdout ? "-" : "\(path).tmp-\(getpid())"
+        // In a shared scratch folder the whole target path names the file, so shards with the
+        // same file name in different folders cannot collide.
+        let flat = String(String(path.map { $0 == "/" ? "%" : $0 }).suffix(200))
+        temporaryPath = toStdout ? "-" : (temporaryDirectory.map { "\($0)/\(flat).tmp-\(getpid())" } ?? "\(path).tmp-\(getpid())")
         if toStdout {
             fd = 1
         } else {

@@ -104,6 +104,8 @@ public final class PipelineRunner {
         return Int(h % UInt64(worldSize))
     }
 
+    var temporaryDirectory: String { "\(config.output.directory)/.glossa/tmp/rank-\(rank)" }
+
     static func markerPath(_ directory: String, unit index: Int) -> String {
         "\(directory)/.glossa/units/\(String(index).leftPadded(to: 5)).json"
     }
@@ -114,6 +116,10 @@ public final class PipelineRunner {
         let all = try Self.units(config)
         let directory = config.output.directory
         try FileManager.default.createDirectory(atPath: directory + "/.glossa/units", withIntermediateDirectories: true)
+        // Files being written live in this rank's scratch folder until they are renamed into
+        // place; whatever a killed run left there is thrown away.
+        try? FileManager.default.removeItem(atPath: temporaryDirectory)
+        try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
         for (index, unit) in all.enumerated() where Self.rank(of: unit, worldSize: worldSize) == rank {
             report.units += 1
             let marker = Self.markerPath(directory, unit: index)
@@ -124,7 +130,7 @@ public final class PipelineRunner {
                 continue
             }
             let done = try process(unit: unit, index: index)
-            try done.write(marker)
+            try done.write(marker, temporaryDirectory: temporaryDirectory)
             report.add(done)
             log("unit \(index) \(unit): \(done.recordsIn) in, \(done.recordsOut) out, \(done.rejected) rejected")
         }
@@ -137,9 +143,11 @@ public final class PipelineRunner {
         let template = try PathTemplate(config.output.path)
         let unitName = String(index).leftPadded(to: 5)
         let output = ShardedWriter(directory: config.output.directory, template: template, maxRecords: config.output.maxRecords,
-                                   maxBytes: config.output.maxBytes, rank: rank, unit: unitName)
+                                   maxBytes: config.output.maxBytes, rank: rank, unit: unitName,
+                                   temporaryDirectory: temporaryDirectory)
         let rejects = ShardedWriter(directory: config.output.directory, template: try PathTemplate("rejects/part-${rank}-${shard}.jsonl.zst"),
-                                    maxRecords: config.output.maxRecords, maxBytes: config.output.maxBytes, rank: rank, unit: unitName)
+                                    maxRecords: config.output.maxRecords, maxBytes: config.output.maxBytes, rank: rank, unit: unitName,
+                                    temporaryDirectory: temporaryDirectory)
         var marker = UnitMarker(input: unit, fingerprint: config.fingerprint)
         do {
             let reader = LineReader(try openByteSource(path: unit))
@@ -202,7 +210,7 @@ public final class PipelineRunner {
             "reject_reasons": .object(JSONObject(report.rejectReasons.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .number(String($0.value))) })),
             "shards": .array(report.shards.map(\.json)),
         ])
-        let sink = try AtomicFileSink(path: "\(config.output.directory)/manifest-rank-\(rank).json")
+        let sink = try AtomicFileSink(path: "\(config.output.directory)/manifest-rank-\(rank).json", temporaryDirectory: temporaryDirectory)
         var bytes: [UInt8] = []
         JSONWriter.write(.object(manifest), into: &bytes)
         bytes.append(0x0A)
@@ -241,7 +249,7 @@ struct UnitMarker {
         return m
     }
 
-    func write(_ path: String) throws {
+    func write(_ path: String, temporaryDirectory: String) throws {
         let object = JSONObject([
             "input": .string(input), "fingerprint": .string(fingerprint),
             "records_in": .number(String(recordsIn)), "records_out": .number(String(recordsOut)),
@@ -250,7 +258,7 @@ struct UnitMarker {
             "shards": .array(shards.map(\.json)),
             "stages": .object(JSONObject(stages.map { .init(key: $0.0, value: $0.1) })),
         ])
-        let sink = try AtomicFileSink(path: path)
+        let sink = try AtomicFileSink(path: path, temporaryDirectory: temporaryDirectory)
         var bytes: [UInt8] = []
         JSONWriter.write(.object(object), into: &bytes)
         bytes.append(0x0A)

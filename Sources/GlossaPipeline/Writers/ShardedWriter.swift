@@ -82,11 +82,14 @@ public final class ShardedWriter {
     public let maxBytes: Int
     let rank: Int
     let unit: String
+    let temporaryDirectory: String?
     private var open: [String: Open] = [:]       // by language
     private var counters: [String: Int] = [:]
     public private(set) var published: [ShardInfo] = []
 
-    public init(directory: String, template: PathTemplate, maxRecords: Int, maxBytes: Int, rank: Int, unit: String) {
+    public init(directory: String, template: PathTemplate, maxRecords: Int, maxBytes: Int, rank: Int, unit: String,
+                temporaryDirectory: String? = nil) {
+        self.temporaryDirectory = temporaryDirectory
         self.directory = directory
         self.template = template
         self.maxRecords = max(1, maxRecords)
@@ -102,7 +105,7 @@ public final class ShardedWriter {
             let relative = template.path(rank: rank, shard: "\(unit)-\(String(n).leftPadded(to: 4))", language: language)
             let full = directory + "/" + relative
             try makeDirectories(for: full)
-            let file = try AtomicFileSink(path: full)
+            let file = try AtomicFileSink(path: full, temporaryDirectory: temporaryDirectory)
             let hashing = HashingSink(file)
             let sink: ByteSink = full.hasSuffix(".zst") ? ZstdSink(hashing, level: 3) : hashing
             open[language] = Open(path: relative, sink: sink, hashing: hashing)
