@@ -111,6 +111,10 @@ import Testing
         for shard in first.shards {
             #expect(SHA256.hex([UInt8](shards[shard.path]!)) == shard.sha256)
         }
+        // Stage totals in the manifest agree with the rejects.
+        #expect(first.stages["filter"]?.objectValue?["too_short"] == .number(String(first.rejectReasons["too_short"]!)))
+        let manifest = try JSONParser.parse(String(contentsOfFile: out + "/manifest-rank-0.json", encoding: .utf8)).value.objectValue!
+        #expect(manifest["stages"] == .object(first.stages))
         // Finished units are skipped on a re-run.
         let again = try PipelineRunner(config: Self.config(out, input: inputs, stages: stages), environment: env).run()
         #expect(again.skippedUnits == 2 && again.recordsIn == first.recordsIn)
@@ -119,6 +123,7 @@ import Testing
         for shard in first.shards where shard.path.contains("-00001-") { try FileManager.default.removeItem(atPath: out + "/" + shard.path) }
         let resumed = try PipelineRunner(config: Self.config(out, input: inputs, stages: stages), environment: env).run()
         #expect(resumed.skippedUnits == 1)
+        #expect(resumed.stages == first.stages)
         #expect(files(out) == shards, "resumed output differs from the uninterrupted run")
     }
 

@@ -15,6 +15,8 @@ public final class PipelineRunner {
         public var recordsIn = 0, recordsOut = 0, rejected = 0, blankLines = 0
         public var rejectReasons: [String: Int] = [:]
         public var shards: [ShardInfo] = []
+        /// Counts per stage, summed over units (finished earlier or now).
+        public var stages = JSONObject()
         public var seconds = 0.0
         public var isConserved: Bool { recordsIn == recordsOut + rejected }
     }
@@ -194,6 +196,7 @@ public final class PipelineRunner {
             throw error
         }
         marker.stages = stages.map { ($0.name, $0.statsJSON) }
+        for stage in stages { stage.resetStats() }
         return marker
     }
 
@@ -208,6 +211,7 @@ public final class PipelineRunner {
             "records_out": .number(String(report.recordsOut)),
             "rejected": .number(String(report.rejected)),
             "reject_reasons": .object(JSONObject(report.rejectReasons.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .number(String($0.value))) })),
+            "stages": .object(report.stages),
             "shards": .array(report.shards.map(\.json)),
         ])
         let sink = try AtomicFileSink(path: "\(config.output.directory)/manifest-rank-\(rank).json", temporaryDirectory: temporaryDirectory)
@@ -240,6 +244,7 @@ struct UnitMarker {
               case let .array(shards)? = object["shards"]
         else { return nil }
         var m = UnitMarker(input: input, fingerprint: fingerprint)
+        if case let .object(stages)? = object["stages"] { m.stages = stages.members.map { ($0.key, $0.value) } }
         func int(_ k: String) -> Int { if case let .number(n)? = object[k] { return Int(n) ?? 0 } else { return 0 } }
         m.recordsIn = int("records_in"); m.recordsOut = int("records_out"); m.rejected = int("rejected"); m.blankLines = int("blank_lines")
         if case let .object(r)? = object["reject_reasons"] {
@@ -272,5 +277,6 @@ extension PipelineRunner.Report {
         recordsIn += m.recordsIn; recordsOut += m.recordsOut; rejected += m.rejected; blankLines += m.blankLines
         rejectReasons.merge(m.rejectReasons, uniquingKeysWith: +)
         shards += m.shards
+        for (name, counts) in m.stages { stages[name] = stages[name].map { mergeCounts($0, counts) } ?? counts }
     }
 }

@@ -14,7 +14,24 @@ public struct PipelineRecord: Sendable {
 public protocol PipelineStage: AnyObject {
     var name: String { get }
     func process(_ batch: inout [PipelineRecord]) throws
+    /// Counts since the last `resetStats()` (the runner keeps them per input unit).
     var statsJSON: JSONValue { get }
+    func resetStats()
+}
+
+/// Adds the numbers of two stats objects key by key (the stats of several units).
+func mergeCounts(_ a: JSONValue, _ b: JSONValue) -> JSONValue {
+    switch (a, b) {
+    case let (.number(x), .number(y)):
+        if let i = Int(x), let j = Int(y) { return .number(String(i + j)) }
+        return .number(String((Double(x) ?? 0) + (Double(y) ?? 0)))
+    case let (.object(x), .object(y)):
+        var out = x
+        for member in y.members { out[member.key] = out[member.key].map { mergeCounts($0, member.value) } ?? member.value }
+        return .object(out)
+    default:
+        return b
+    }
 }
 
 /// Adapts a per-record `RecordStep` (normalize, detect-language) to a pipeline stage.
@@ -35,6 +52,7 @@ final class RecordStepStage<Step: RecordStep>: PipelineStage {
     }
 
     var statsJSON: JSONValue { stats.json }
+    func resetStats() { stats = Step.Stats() }
 }
 
 /// Drops records by language, script or length; dropped records go to the rejects with a reason.
@@ -82,6 +100,8 @@ final class FilterStage: PipelineStage {
     var statsJSON: JSONValue {
         .object(JSONObject(dropped.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .number(String($0.value))) }))
     }
+
+    func resetStats() { dropped = [:] }
 }
 
 /// Classification by label scoring; the label and each label's probability go into metadata.
@@ -126,4 +146,6 @@ final class ClassifyStage: PipelineStage {
     var statsJSON: JSONValue {
         .object(JSONObject(counts.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .number(String($0.value))) }))
     }
+
+    func resetStats() { counts = [:] }
 }

@@ -183,6 +183,8 @@ final class TranslateStage: PipelineStage {
         }
     }
 
+    func resetStats() { chunks = 0; retries = 0; failures = 0; skipped = 0; generatedTokens = 0 }
+
     var statsJSON: JSONValue {
         .object(JSONObject(["chunks": .number(String(chunks)), "retried": .number(String(retries)),
                             "placeholder_failures": .number(String(failures)), "same_language": .number(String(skipped)),
