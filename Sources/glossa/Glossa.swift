@@ -22,6 +22,12 @@ func printError(_ message: String) {
 }
 
 struct StandardError: TextOutputStream {
+    /// Writes without a newline (progress lines).
+    func writeRaw(_ string: String) {
+        var copy = self
+        copy.write(string)
+    }
+
     mutating func write(_ string: String) {
         var bytes = Array(string.utf8)
         var offset = 0

@@ -35,7 +35,24 @@ struct RunCommand: ParsableCommand {
         let me = rank ?? env["SLURM_ARRAY_TASK_ID"].flatMap(Int.init) ?? env["JOB_COMPLETION_INDEX"].flatMap(Int.init) ?? 0
         let report: PipelineRunner.Report
         do {
-            report = try PipelineRunner(config: config, rank: me, worldSize: world, environment: env) { printError("  " + $0) }.run()
+            let runner = try PipelineRunner(config: config, rank: me, worldSize: world, environment: env) { message in
+                printError((isatty(2) != 0 ? "\r\u{1B}[K" : "") + "  " + message)
+            }
+            // On a terminal a live line (records/s, ETA); otherwise a log line every 10 seconds.
+            var lastLine = 0.0
+            runner.progress = { unit, records, fraction, seconds in
+                let rate = Double(records) / max(seconds, 1e-9)
+                let eta = fraction > 0.01 ? seconds * (1 - fraction) / fraction : .nan
+                let line = "unit \(unit): \(records) records, \(format1(rate)) records/s, \(Int(fraction * 100))% read"
+                    + (eta.isFinite ? ", ETA \(Int(eta)) s" : "")
+                if isatty(2) != 0 {
+                    StandardError().writeRaw("\r\u{1B}[K  " + line)
+                } else if seconds - lastLine >= 10 {
+                    lastLine = seconds
+                    printError("  " + line)
+                }
+            }
+            report = try runner.run()
         } catch {
             printError("glossa run: \(error)")
             throw ExitCode(2)

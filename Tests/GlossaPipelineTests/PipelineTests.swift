@@ -218,3 +218,19 @@ import Testing
         print("kill/resume: \(kills) runs killed mid-way, output identical")
     }
 }
+
+@Suite struct ShardedWriterTests {
+    @Test func withoutLanguageInTheTemplateAllRecordsShareShards() throws {
+        let dir = try Scratch()
+        let writer = ShardedWriter(directory: dir.path("o"), template: try PathTemplate("part-${rank}-${shard}.jsonl"),
+                                   maxRecords: 3, maxBytes: 1 << 20, rank: 0, unit: "00000", temporaryDirectory: nil)
+        for (i, language) in ["en", "de", "en", "ja", "fr"].enumerated() { try writer.write(Array("{\"n\":\(i)}\n".utf8), language: language) }
+        let shards = try writer.commit()
+        #expect(shards.map(\.path) == ["part-0-00000-0000.jsonl", "part-0-00000-0001.jsonl"])
+        #expect(shards.map(\.records) == [3, 2])
+        let perLanguage = ShardedWriter(directory: dir.path("p"), template: try PathTemplate("${language}/s-${shard}.jsonl"),
+                                        maxRecords: 3, maxBytes: 1 << 20, rank: 0, unit: "00000", temporaryDirectory: nil)
+        for language in ["en", "de", "en"] { try perLanguage.write(Array("{}\n".utf8), language: language) }
+        #expect(Set(try perLanguage.commit().map(\.path)) == ["en/s-00000-0000.jsonl", "de/s-00000-0000.jsonl"])
+    }
+}

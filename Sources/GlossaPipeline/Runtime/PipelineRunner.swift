@@ -25,6 +25,9 @@ public final class PipelineRunner {
     public let rank: Int
     public let worldSize: Int
     let log: (String) -> Void
+    /// Called after every batch: (unit index, records done in the unit, fraction of the unit's
+    /// bytes read, seconds since the unit started).
+    public var progress: (Int, Int, Double, Double) -> Void = { _, _, _, _ in }
     private var stages: [PipelineStage] = []
 
     public init(config: PipelineConfig, rank: Int = 0, worldSize: Int = 1, environment: [String: String] = [:],
@@ -152,7 +155,10 @@ public final class PipelineRunner {
                                     temporaryDirectory: temporaryDirectory)
         var marker = UnitMarker(input: unit, fingerprint: config.fingerprint)
         do {
-            let reader = LineReader(try openByteSource(path: unit))
+            let source = try openByteSource(path: unit)
+            let reader = LineReader(source)
+            let size = Double((try? FileManager.default.attributesOfItem(atPath: unit)[.size] as? Int) ?? 0)
+            let started = Date()
             let isText = config.input.format == .text || (config.input.format == .auto && (unit.hasSuffix(".txt") || unit.hasSuffix(".txt.zst")))
             var batch: [(PipelineRecord, line: Int, offset: Int, raw: [UInt8])] = []
             func flush() throws {
@@ -186,7 +192,10 @@ public final class PipelineRunner {
                     let record = PipelineRecord(object: JSONObject(), rejection: Rejection(Rejection.lineTooLong, "line of \(length) bytes"), repairs: 0)
                     batch.append((record, number, offset, []))
                 }
-                if batch.count >= config.engine.batchRecords { try flush() }
+                if batch.count >= config.engine.batchRecords {
+                    try flush()
+                    progress(index, marker.recordsIn, size > 0 ? min(1, Double(source.position) / size) : 0, Date().timeIntervalSince(started))
+                }
             }
             try flush()
             marker.shards = try output.commit() + rejects.commit()

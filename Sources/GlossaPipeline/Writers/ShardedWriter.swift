@@ -98,7 +98,10 @@ public final class ShardedWriter {
         self.unit = unit
     }
 
-    public func write(_ line: [UInt8], language: String = "und") throws {
+    public func write(_ line: [UInt8], language rawLanguage: String = "und") throws {
+        // Shards are kept apart per language only when the template names the language;
+        // otherwise every record goes to one stream of shards.
+        let language = template.template.contains("${language}") ? rawLanguage : ""
         if open[language] == nil {
             let n = counters[language, default: 0]
             counters[language] = n + 1
