@@ -49,12 +49,18 @@ public final class BatchEngine: @unchecked Sendable {
     public let kvBudgetTokens: Int
     public let stepTokens: Int
     public let maxSequences: Int
+    // Looked up once: the step loop consults them for every generated token.
+    private let thinkOpen: Int?, thinkClose: Int?
+    private let budgetStopTokens: [Int]
 
     public init(model: LanguageModel, kvBudgetTokens: Int = 16_384, stepTokens: Int = 256, maxSequences: Int = 64) {
         self.model = model
         self.kvBudgetTokens = kvBudgetTokens
         self.stepTokens = stepTokens
         self.maxSequences = maxSequences
+        thinkOpen = model.tokenizer.id(of: "<think>")
+        thinkClose = model.tokenizer.id(of: "</think>")
+        budgetStopTokens = model.tokenizer.encode(Generator.budgetStopPhrase)
     }
 
     /// Mutated only by the engine's loop, except `cancelled`, which any thread may set.
@@ -63,6 +69,7 @@ public final class BatchEngine: @unchecked Sendable {
         let request: GenerationRequest
         let prompt: [Int]
         let reserved: Int
+        let stops: Set<Int>
         var cache: KVCache?
         var fed = 0                    // prompt tokens already in the cache
         var pending: [Int] = []        // forced tokens to feed before sampling again
@@ -81,12 +88,13 @@ public final class BatchEngine: @unchecked Sendable {
         let started = Date()
         let onEvent: (GenerationEvent) -> Void
 
-        init(index: Int, request: GenerationRequest, prompt: [Int], reserved: Int, tokenizer: Tokenizer, thinkOpen: Int?,
-             onEvent: @escaping (GenerationEvent) -> Void) {
+        init(index: Int, request: GenerationRequest, prompt: [Int], reserved: Int, stops: Set<Int>, tokenizer: Tokenizer,
+             thinkOpen: Int?, onEvent: @escaping (GenerationEvent) -> Void) {
             self.index = index
             self.request = request
             self.prompt = prompt
             self.reserved = reserved
+            self.stops = stops
             sampler = Sampler(request.sampling)
             decoder = Tokenizer.StreamingDecoder(tokenizer)
             inThinking = thinkOpen.map { prompt.suffix(2).contains($0) } ?? false
@@ -202,10 +210,10 @@ public final class BatchEngine: @unchecked Sendable {
 
     private func makeSequence(_ i: Int, _ r: GenerationRequest, _ onEvent: @escaping (GenerationEvent) -> Void) -> Sequence {
         let prompt = promptTokens(r)
-        let forced = model.tokenizer.encode(Generator.budgetStopPhrase).count
+        let forced = budgetStopTokens.count
         let reserved = prompt.count + r.maxTokens + (r.thinkingBudget.map { $0 + forced + 4 } ?? (r.enableThinking ? r.maxTokens : 0)) + 1
         return Sequence(index: i, request: r, prompt: prompt, reserved: min(reserved, model.transformer.config.maxPositions),
-                        tokenizer: model.tokenizer, thinkOpen: model.tokenizer.id(of: "<think>"), onEvent: onEvent)
+                        stops: model.stopTokens.union(r.stopTokens), tokenizer: model.tokenizer, thinkOpen: thinkOpen, onEvent: onEvent)
     }
 
     private func fail(_ s: Sequence, _ message: String) {
@@ -253,12 +261,9 @@ public final class BatchEngine: @unchecked Sendable {
 
     /// Samples the next token of `s` and applies stops, thinking state and the budget.
     private func advance(_ s: Sequence, logits: [Float]) {
-        let tokenizer = model.tokenizer
         let next = s.sampler.sample(logits, history: s.output.tokens)
-        let stops = model.stopTokens.union(s.request.stopTokens)
-        if stops.contains(next) { s.output.stopReason = .stop; finish(s); return }
+        if s.stops.contains(next) { s.output.stopReason = .stop; finish(s); return }
         emit(s, next)
-        let thinkOpen = tokenizer.id(of: "<think>"), thinkClose = tokenizer.id(of: "</think>")
         if next == thinkOpen && !s.inThinking && s.output.thinkingTokens == 0 { s.inThinking = true }
         else if next == thinkClose { s.inThinking = false }
         else if s.inThinking { s.output.thinkingTokens += 1 } else { s.answerTokens += 1 }
@@ -276,9 +281,8 @@ public final class BatchEngine: @unchecked Sendable {
             // Budget reached: the stop phrase and </think> are fed as the next inputs.
             s.inThinking = false
             s.output.budgetForced = true
-            let forced = tokenizer.encode(Generator.budgetStopPhrase)
-            for id in forced { emit(s, id) }
-            s.pending = [next] + forced
+            for id in budgetStopTokens { emit(s, id) }
+            s.pending = [next] + budgetStopTokens
         }
     }
 
