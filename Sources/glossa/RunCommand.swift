@@ -79,14 +79,10 @@ struct StatusCommand: ParsableCommand {
         let units = try PipelineRunner.units(config)
         var missing: [Int] = []
         for (i, unit) in units.enumerated() {
-            let done = FileManager.default.fileExists(atPath: "\(config.output.directory)/.glossa/units/\(String(i).leftPadded(to: 5)).json")
+            let done = FileManager.default.fileExists(atPath: PipelineRunner.markerPath(config.output.directory, unit: i))
             print("\(done ? "done   " : "missing") \(i) \(unit)")
             if !done { missing.append(i) }
         }
         print("\(units.count - missing.count) of \(units.count) units done" + (missing.isEmpty ? "" : "; missing: \(missing.map(String.init).joined(separator: ","))"))
     }
-}
-
-extension String {
-    func leftPadded(to n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
 }

@@ -111,7 +111,8 @@ public final class PipelineRunner {
 
     var temporaryDirectory: String { "\(config.output.directory)/.glossa/tmp/rank-\(rank)" }
 
-    static func markerPath(_ directory: String, unit index: Int) -> String {
+    /// Where the completion marker of input unit `index` lives.
+    public static func markerPath(_ directory: String, unit index: Int) -> String {
         "\(directory)/.glossa/units/\(String(index).leftPadded(to: 5)).json"
     }
 

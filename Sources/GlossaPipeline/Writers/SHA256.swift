@@ -46,10 +46,15 @@ public struct SHA256: Sendable {
         return h.flatMap { v in (0..<4).reversed().map { UInt8(truncatingIfNeeded: v >> (UInt32($0) * 8)) } }
     }
 
+    /// The digest as lowercase hex.
+    public mutating func finalizeHex() -> String {
+        finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+
     public static func hex(_ bytes: [UInt8]) -> String {
         var s = SHA256()
         s.update(bytes)
-        return s.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        return s.finalizeHex()
     }
 
     private mutating func compress(_ p: UnsafeRawPointer) {

@@ -123,7 +123,7 @@ public final class ShardedWriter {
         guard var o = open.removeValue(forKey: language) else { return }
         try o.sink.commit()
         published.append(ShardInfo(path: o.path, records: o.records, bytes: o.hashing.bytes,
-                                   sha256: o.hashing.hash.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined()))
+                                   sha256: o.hashing.hash.finalizeHex()))
     }
 
     /// Publishes every open shard; returns all shards of this writer in order of creation.
