@@ -1,3 +1,5 @@
+import Foundation
+
 /// Errors from GlossaEngine; each names the file or tensor and what to do.
 public enum EngineError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
@@ -21,5 +23,14 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
             return "architecture \(a) is not supported (Qwen3ForCausalLM, Qwen3MoeForCausalLM, Qwen2ForCausalLM)"
         case let .invalidConfig(path, reason): return "\(path): \(reason)"
         }
+    }
+}
+
+/// A whole file memory-mapped, with the engine's error when it cannot be read.
+func mapFile(_ path: String) throws(EngineError) -> Data {
+    do {
+        return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+    } catch {
+        throw .cannotOpen(path: path, reason: error.localizedDescription)
     }
 }

@@ -43,11 +43,7 @@ public final class GGUFFile: @unchecked Sendable {
 
     public init(path: String) throws(EngineError) {
         self.path = path
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw .cannotOpen(path: path, reason: error.localizedDescription)
-        }
+        data = try mapFile(path)
         var r = Reader(data: data, path: path)
         guard try r.bytes(4, "magic") == Array("GGUF".utf8) else { throw .invalidFile(path: path, reason: "no GGUF magic") }
         version = try r.u32("version")

@@ -18,11 +18,7 @@ public final class SafetensorsFile: @unchecked Sendable {
 
     public init(path: String) throws(EngineError) {
         self.path = path
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw .cannotOpen(path: path, reason: error.localizedDescription)
-        }
+        data = try mapFile(path)
         guard data.count >= 8 else { throw .truncated(path: path, what: "the header length") }
         let headerLength = data.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
         guard headerLength > 0, headerLength <= 100_000_000, 8 + headerLength <= data.count else {

@@ -1,3 +1,5 @@
+import GlossaText
+
 /// A strict JSON parser over UTF-8 bytes, with two repairs a corpus needs: invalid UTF-8 inside
 /// strings and lone UTF-16 surrogates from `\u` escapes become U+FFFD and are counted.
 public struct JSONParser {
@@ -216,8 +218,8 @@ public struct JSONParser {
             }
             flushHigh(&out, &repairs)
             if b < 0x80 { out.append(b); i += 1; continue }
-            let (scalar, length) = decodeUTF8(i)
-            if let scalar { appendScalar(scalar, &out) } else { appendScalar(0xFFFD, &out); repairs += 1 }
+            let (scalar, length) = decodeMultibyte(bytes, i)
+            if scalar != 0xFFFF_FFFF { appendScalar(scalar, &out) } else { appendScalar(0xFFFD, &out); repairs += 1 }
             i += length
         }
         flushHigh(&out, &repairs)
@@ -238,30 +240,5 @@ public struct JSONParser {
             v = v << 4 | d
         }
         return v
-    }
-
-    /// One scalar, or nil and the length of the maximal ill-formed subpart.
-    private func decodeUTF8(_ i: Int) -> (UInt32?, Int) {
-        let b0 = bytes[i]
-        func cont(_ k: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool {
-            i + k < bytes.count && bytes[i + k] >= lo && bytes[i + k] <= hi
-        }
-        switch b0 {
-        case 0xC2...0xDF:
-            guard cont(1) else { return (nil, 1) }
-            return (UInt32(b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F), 2)
-        case 0xE0...0xEF:
-            guard cont(1, b0 == 0xE0 ? 0xA0 : 0x80, b0 == 0xED ? 0x9F : 0xBF) else { return (nil, 1) }
-            guard cont(2) else { return (nil, 2) }
-            return (UInt32(b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F), 3)
-        case 0xF0...0xF4:
-            guard cont(1, b0 == 0xF0 ? 0x90 : 0x80, b0 == 0xF4 ? 0x8F : 0xBF) else { return (nil, 1) }
-            guard cont(2) else { return (nil, 2) }
-            guard cont(3) else { return (nil, 3) }
-            return (UInt32(b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12
-                    | UInt32(bytes[i + 2] & 0x3F) << 6 | UInt32(bytes[i + 3] & 0x3F), 4)
-        default:
-            return (nil, 1)
-        }
     }
 }

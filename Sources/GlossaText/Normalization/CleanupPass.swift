@@ -386,9 +386,10 @@ struct CleanupPass {
 private let replacementCharacter: [UInt8] = [0xEF, 0xBF, 0xBD]
 
 /// Decodes a multi-byte UTF-8 sequence at `i`. Returns (0xFFFFFFFF, length of the maximal
-/// ill-formed subpart) when invalid.
-@inline(__always)
-func decodeMultibyte(_ s: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, Int) {
+/// ill-formed subpart) when invalid — one U+FFFD per subpart, as Unicode recommends. Public so
+/// every UTF-8 reader in Glossa repairs the same way.
+@inlinable @inline(__always)
+public func decodeMultibyte(_ s: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, Int) {
     let n = s.count
     let b0 = s[i]
     @inline(__always) func cont(_ k: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool {
