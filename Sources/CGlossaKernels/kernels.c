@@ -272,49 +272,38 @@ CLONES static float dot_q5_0(const block_q5_0 *x, const block_q8_0 *y, int64_t n
     return sum;
 }
 
-CLONES static float dot_q4_K(const block_q4_K *x, const block_q8_K *y, int64_t nb) {
-    float sum = 0;
-    for (int64_t i = 0; i < nb; i++) {
-        const float d = y[i].d * half_to_float(x[i].d), dmin = y[i].d * half_to_float(x[i].dmin);
-        const uint8_t *q = x[i].qs;
-        const int8_t *a = y[i].qs;
-        int sumi = 0, summ = 0;
-        for (int j = 0; j < 4; j++, q += 32, a += 64) {
-            uint8_t sc1, m1, sc2, m2;
-            scale_min_k4(2 * j, x[i].scales, &sc1, &m1);
-            scale_min_k4(2 * j + 1, x[i].scales, &sc2, &m2);
-            int s1 = 0, s2 = 0;
-            for (int l = 0; l < 32; l++) { s1 += (q[l] & 0xF) * a[l]; s2 += (q[l] >> 4) * a[l + 32]; }
-            sumi += sc1 * s1 + sc2 * s2;
-            summ += m1 * (y[i].bsums[4 * j] + y[i].bsums[4 * j + 1]) + m2 * (y[i].bsums[4 * j + 2] + y[i].bsums[4 * j + 3]);
+// Q4_K and Q5_K share their layout of scales, mins and nibbles; Q5_K adds one high bit per
+// value (qh), which is NULL for Q4_K.
+CLONES static float dot_k4or5(uint16_t dh, uint16_t dminh, const uint8_t *scales, const uint8_t *q, const uint8_t *qh,
+                              const block_q8_K *y) {
+    const float d = y->d * half_to_float(dh), dmin = y->d * half_to_float(dminh);
+    const int8_t *a = y->qs;
+    int sumi = 0, summ = 0;
+    uint8_t u1 = 1, u2 = 2;
+    for (int j = 0; j < 4; j++, q += 32, a += 64, u1 <<= 2, u2 <<= 2) {
+        uint8_t sc1, m1, sc2, m2;
+        scale_min_k4(2 * j, scales, &sc1, &m1);
+        scale_min_k4(2 * j + 1, scales, &sc2, &m2);
+        int s1 = 0, s2 = 0;
+        for (int l = 0; l < 32; l++) {
+            s1 += ((q[l] & 0xF) + (qh && (qh[l] & u1) ? 16 : 0)) * a[l];
+            s2 += ((q[l] >> 4) + (qh && (qh[l] & u2) ? 16 : 0)) * a[l + 32];
         }
-        sum += d * sumi - dmin * summ;
+        sumi += sc1 * s1 + sc2 * s2;
+        summ += m1 * (y->bsums[4 * j] + y->bsums[4 * j + 1]) + m2 * (y->bsums[4 * j + 2] + y->bsums[4 * j + 3]);
     }
+    return d * sumi - dmin * summ;
+}
+
+static float dot_q4_K(const block_q4_K *x, const block_q8_K *y, int64_t nb) {
+    float sum = 0;
+    for (int64_t i = 0; i < nb; i++) sum += dot_k4or5(x[i].d, x[i].dmin, x[i].scales, x[i].qs, NULL, &y[i]);
     return sum;
 }
 
-CLONES static float dot_q5_K(const block_q5_K *x, const block_q8_K *y, int64_t nb) {
+static float dot_q5_K(const block_q5_K *x, const block_q8_K *y, int64_t nb) {
     float sum = 0;
-    for (int64_t i = 0; i < nb; i++) {
-        const float d = y[i].d * half_to_float(x[i].d), dmin = y[i].d * half_to_float(x[i].dmin);
-        const uint8_t *q = x[i].qs, *qh = x[i].qh;
-        const int8_t *a = y[i].qs;
-        int sumi = 0, summ = 0;
-        uint8_t u1 = 1, u2 = 2;
-        for (int j = 0; j < 4; j++, q += 32, a += 64, u1 <<= 2, u2 <<= 2) {
-            uint8_t sc1, m1, sc2, m2;
-            scale_min_k4(2 * j, x[i].scales, &sc1, &m1);
-            scale_min_k4(2 * j + 1, x[i].scales, &sc2, &m2);
-            int s1 = 0, s2 = 0;
-            for (int l = 0; l < 32; l++) {
-                s1 += ((q[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) * a[l];
-                s2 += ((q[l] >> 4) + (qh[l] & u2 ? 16 : 0)) * a[l + 32];
-            }
-            sumi += sc1 * s1 + sc2 * s2;
-            summ += m1 * (y[i].bsums[4 * j] + y[i].bsums[4 * j + 1]) + m2 * (y[i].bsums[4 * j + 2] + y[i].bsums[4 * j + 3]);
-        }
-        sum += d * sumi - dmin * summ;
-    }
+    for (int64_t i = 0; i < nb; i++) sum += dot_k4or5(x[i].d, x[i].dmin, x[i].scales, x[i].qs, x[i].qh, &y[i]);
     return sum;
 }
 
@@ -730,21 +719,4 @@ void glossa_matmul(int32_t type, const void *w, int64_t columns, int64_t begin, 
             y[t * y_stride + r] = dot_row(type, row, (const uint8_t *)x + t * x_stride, nb, columns, avx2);
         }
     }
-}
-
-void glossa_matvec(int32_t type, const void *w, int64_t columns, int64_t begin, int64_t end, const void *x, float *y) {
-    const int64_t be = glossa_block_elements(type), bb = glossa_block_bytes(type);
-    if (!be) return;
-    const int64_t nb = columns / be, row_bytes = nb * bb;
-    for (int64_t r = begin; r < end; r++) {
-        const void *row = (const uint8_t *)w + r * row_bytes;
-        const float v = dot_row(type, row, x, nb, columns, have_avx2());
-        y[r - begin] = v;
-    }
-}
-
-float glossa_max_abs_diff(const float *a, const float *b, int64_t n) {
-    float m = 0;
-    for (int64_t i = 0; i < n; i++) m = fmaxf(m, fabsf(a[i] - b[i]));
-    return m;
 }

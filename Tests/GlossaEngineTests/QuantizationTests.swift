@@ -42,7 +42,7 @@ import Testing
             var q = [UInt8](repeating: 0, count: columns * 2 + 1024)
             glossa_quantize_activations(vecType, x, &q, Int64(columns))
             var y: Float = 0
-            raw.withUnsafeBytes { glossa_matvec(type, $0.baseAddress, Int64(columns), 0, 1, q, &y) }
+            raw.withUnsafeBytes { glossa_matmul(type, $0.baseAddress, Int64(columns), 0, 1, q, Int64(q.count), 1, &y, 1) }
             var exact: Float = 0
             for i in 0..<columns { exact += weights[i] * x[i] }
             let scale = zip(weights.prefix(columns), x).map { abs($0 * $1) }.reduce(0, +)

@@ -34,19 +34,12 @@ int glossa_dequantize(int32_t type, const void *src, float *dst, int64_t count);
 /// Quantizes `count` floats to the activation format `type` (Q8_0 or Q8_K).
 void glossa_quantize_activations(int32_t type, const float *src, void *dst, int64_t count);
 
-/// y[r] = dot(row r of W, x) for r in [row_begin, row_end): W has `columns` per row in
-/// `type`; x is already in glossa_vec_dot_type(type) (or F32 for F32/F16/BF16 weights).
-void glossa_matvec(int32_t type, const void *weights, int64_t columns, int64_t row_begin, int64_t row_end,
-                   const void *x, float *y);
-
 /// Y[t * y_stride + r] = dot(row r of W, activation row t) for r in [row_begin, row_end) and
-/// t < tokens; activation rows are `x_stride` bytes apart. Each row's arithmetic is the same
-/// whatever `tokens` is (batch invariance).
+/// t < tokens: W has `columns` per row in `type`; activation rows, already in
+/// glossa_vec_dot_type(type) (F32 for float weights), are `x_stride` bytes apart. Each row's
+/// arithmetic is the same whatever `tokens` is (batch invariance).
 void glossa_matmul(int32_t type, const void *weights, int64_t columns, int64_t row_begin, int64_t row_end,
                    const void *x, int64_t x_stride, int64_t tokens, float *y, int64_t y_stride);
-
-/// Largest |difference| between two float arrays (test helper).
-float glossa_max_abs_diff(const float *a, const float *b, int64_t n);
 
 #ifdef __cplusplus
 }
