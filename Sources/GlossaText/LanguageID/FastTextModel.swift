@@ -236,10 +236,8 @@ public final class FastTextModel: Sendable {
         b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 || b == 0x0B || b == 0x0C || b == 0x00
     }
 
-    private struct Scored { var score: Float; var label: Int }
-
     /// Log-probabilities of the best labels, highest first.
-    private func scores(hidden: UnsafeBufferPointer<Float>, k: Int, threshold: Float) -> [Scored] {
+    private func scores(hidden: UnsafeBufferPointer<Float>, k: Int, threshold: Float) -> [TopK.Entry] {
         let logThreshold = stdLog(threshold)
         var best = TopK(k: k)
         switch loss {
@@ -273,7 +271,7 @@ public final class FastTextModel: Sendable {
                 best.offer(stdLog(p), i)
             }
         }
-        return best.sorted().map { Scored(score: $0.score, label: $0.label) }
+        return best.sorted()
     }
 
     @inline(__always) private func stdLog(_ x: Float) -> Float { log(x + 1e-5) }
