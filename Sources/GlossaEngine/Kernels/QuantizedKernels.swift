@@ -5,31 +5,37 @@ enum QuantizedKernels {
     /// Worker threads for the products (one per core on this kind of machine).
     nonisolated(unsafe) static var threads = 2
 
-    /// y[t, o] = W[o] · x[t] for quantized W.
-    static func multiply(type: Int32, weights: UnsafeRawPointer, rowBytes: Int, outFeatures: Int, inFeatures: Int,
-                         x: [Float], rows: Int, into y: inout [Float]) {
-        let vecType = glossa_vec_dot_type(type)
-        let blockBytes = Int(glossa_block_bytes(vecType)), blockElements = Int(glossa_block_elements(vecType))
-        let activationBytes = vecType == GLOSSA_TYPE_F32 ? inFeatures * 4 : inFeatures / blockElements * blockBytes
-        var activations = [UInt8](repeating: 0, count: rows * activationBytes)
+    /// Input rows in the activation format of `weight`'s type, `stride` bytes apart.
+    static func activations(for weight: WeightMatrix, x: [Float], rows: Int) -> (bytes: [UInt8], stride: Int) {
+        let inFeatures = weight.columns
+        let vecType = glossa_vec_dot_type(weight.type)
+        let stride = vecType == GLOSSA_TYPE_F32 ? inFeatures * 4
+            : inFeatures / Int(glossa_block_elements(vecType)) * Int(glossa_block_bytes(vecType))
+        var bytes = [UInt8](repeating: 0, count: rows * stride)
         x.withUnsafeBufferPointer { x in
-            activations.withUnsafeMutableBytes { a in
+            bytes.withUnsafeMutableBytes { a in
                 for t in 0..<rows {
-                    glossa_quantize_activations(vecType, x.baseAddress! + t * inFeatures, a.baseAddress! + t * activationBytes, Int64(inFeatures))
+                    glossa_quantize_activations(vecType, x.baseAddress! + t * inFeatures, a.baseAddress! + t * stride, Int64(inFeatures))
                 }
             }
         }
+        return (bytes, stride)
+    }
+
+    /// y[t, o] = W[o] · x[t].
+    static func multiply(_ weight: WeightMatrix, x: [Float], rows: Int, into y: inout [Float]) {
+        let (activations, stride) = activations(for: weight, x: x, rows: rows)
+        let outFeatures = weight.rows
         let chunks = outFeatures >= 256 ? threads : 1
-        let w = UnsafeSendable(weights)
+        let w = UnsafeSendable(weight)
         activations.withUnsafeBytes { a in
             let act = UnsafeSendable(a.baseAddress!)
             y.withUnsafeMutableBufferPointer { out in
-                let o = UnsafeSendable(UnsafeRawPointer(out.baseAddress!))
+                let o = UnsafeSendable(out.baseAddress!)
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                     let begin = outFeatures * chunk / chunks, end = outFeatures * (chunk + 1) / chunks
-                    let dst = UnsafeMutablePointer(mutating: o.value.assumingMemoryBound(to: Float.self))
-                    glossa_matmul(type, w.value, Int64(inFeatures), Int64(begin), Int64(end),
-                                  act.value, Int64(activationBytes), Int64(rows), dst, Int64(outFeatures))
+                    glossa_matmul(w.value.type, w.value.base, Int64(w.value.columns), Int64(begin), Int64(end),
+                                  act.value, Int64(stride), Int64(rows), o.value, Int64(outFeatures))
                 }
             }
         }

@@ -5,10 +5,11 @@ import Glibc
 
 /// y = x Wᵀ + b over `rows` rows of x; W has one row per output feature.
 ///
-/// Dense weights go through OpenBLAS. Quantized weights stay in their blocks: each input row is
-/// quantized the way llama.cpp does (Q8_0 / Q8_K) and integer dot products run in the C
-/// kernels, output rows split between threads by a fixed rule so that a row's result never
-/// depends on the batch or the thread count.
+/// One path for every storage: each input row is brought to the weights' activation format
+/// (quantized per block the way llama.cpp does — Q8_0 / Q8_K — or kept F32) and the C kernels
+/// compute each output row with a fixed per-row arithmetic, rows split between threads by a
+/// fixed rule, so that a row's result never depends on the batch or the thread count (BLAS
+/// sgemm would pick different blockings for different shapes).
 struct Linear: Sendable {
     let weight: WeightMatrix
     let bias: [Float]?
@@ -17,45 +18,24 @@ struct Linear: Sendable {
 
     func callAsFunction(_ x: [Float], rows: Int) -> [Float] {
         var y = [Float](repeating: 0, count: rows * outFeatures)
-        switch weight.storage {
-        case let .dense(w):
-            // Per-row kernel rather than sgemm: a row's result must not depend on how many
-            // rows share the call (BLAS picks different blockings for different shapes).
-            w.withUnsafeBytes { w in
-                QuantizedKernels.multiply(type: Int32(GLOSSA_TYPE_F32), weights: w.baseAddress!, rowBytes: inFeatures * 4,
-                                          outFeatures: outFeatures, inFeatures: inFeatures, x: x, rows: rows, into: &y)
-            }
-            if let bias {
-                for r in 0..<rows { for j in 0..<outFeatures { y[r * outFeatures + j] += bias[j] } }
-            }
-        case let .quantized(type, base, rowBytes):
-            QuantizedKernels.multiply(type: type, weights: base, rowBytes: rowBytes, outFeatures: outFeatures,
-                                      inFeatures: inFeatures, x: x, rows: rows, into: &y)
-            if let bias {
-                for r in 0..<rows { for j in 0..<outFeatures { y[r * outFeatures + j] += bias[j] } }
-            }
+        QuantizedKernels.multiply(weight, x: x, rows: rows, into: &y)
+        if let bias {
+            for r in 0..<rows { for j in 0..<outFeatures { y[r * outFeatures + j] += bias[j] } }
         }
         return y
     }
-}
 
-extension Linear {
     /// Only the listed output rows for one input vector, each computed exactly as in a full
-    /// product (the same per-row kernel and activation quantization).
+    /// product (same activation format, same per-row kernel); the input is prepared once.
     func rows(_ indices: [Int], of x: [Float]) -> [Float] {
-        indices.map { index -> Float in
-            var y: [Float] = [0]
-            switch weight.storage {
-            case let .dense(w):
-                w.withUnsafeBytes { w in
-                    QuantizedKernels.multiply(type: Int32(GLOSSA_TYPE_F32), weights: w.baseAddress! + index * inFeatures * 4,
-                                              rowBytes: inFeatures * 4, outFeatures: 1, inFeatures: inFeatures, x: x, rows: 1, into: &y)
-                }
-            case let .quantized(type, base, rowBytes):
-                QuantizedKernels.multiply(type: type, weights: base + index * rowBytes, rowBytes: rowBytes,
-                                          outFeatures: 1, inFeatures: inFeatures, x: x, rows: 1, into: &y)
+        let activations = QuantizedKernels.activations(for: weight, x: x, rows: 1)
+        return indices.map { index in
+            var y: Float = 0
+            activations.bytes.withUnsafeBytes { a in
+                glossa_matmul(weight.type, weight.base + index * weight.rowBytes, Int64(inFeatures), 0, 1,
+                              a.baseAddress, Int64(activations.stride), 1, &y, 1)
             }
-            return y[0] + (bias?[index] ?? 0)
+            return y + (bias?[index] ?? 0)
         }
     }
 }

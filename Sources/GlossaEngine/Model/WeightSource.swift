@@ -11,50 +11,65 @@ public protocol WeightSource {
     func vector(_ name: String, count: Int) throws(EngineError) -> [Float]
 }
 
-/// A weight matrix in its storage format.
+/// A weight matrix in its storage format: rows of `rowBytes` in a ggml type (F32 for widened
+/// Hugging Face weights, a block format for GGUF), kept alive by `owner`.
 public final class WeightMatrix: @unchecked Sendable {
-    public enum Storage {
-        case dense([Float])
-        /// ggml block type, memory-mapped bytes (kept alive by `owner`).
-        case quantized(type: Int32, base: UnsafeRawPointer, rowBytes: Int)
-    }
-
     public let rows: Int
     public let columns: Int
-    let storage: Storage
-    private let owner: AnyObject?
+    let type: Int32
+    let base: UnsafeRawPointer
+    let rowBytes: Int
+    private let owner: AnyObject
 
-    init(rows: Int, columns: Int, storage: Storage, owner: AnyObject? = nil) {
+    /// Weights in memory-mapped block storage owned by `owner` (a GGUF file).
+    init(rows: Int, columns: Int, type: Int32, base: UnsafeRawPointer, owner: AnyObject) {
         self.rows = rows
         self.columns = columns
-        self.storage = storage
+        self.type = type
+        self.base = base
+        rowBytes = columns / Int(glossa_block_elements(type)) * Int(glossa_block_bytes(type))
         self.owner = owner
+    }
+
+    /// Dense F32 weights, copied into storage the matrix owns.
+    init(rows: Int, columns: Int, floats: [Float]) {
+        precondition(floats.count == rows * columns)
+        let storage = FloatStorage(floats)
+        self.rows = rows
+        self.columns = columns
+        type = Int32(GLOSSA_TYPE_F32)
+        base = UnsafeRawPointer(storage.pointer)
+        rowBytes = columns * 4
+        owner = storage
+    }
+
+    private final class FloatStorage {
+        let pointer: UnsafeMutablePointer<Float>
+        let count: Int
+        init(_ floats: [Float]) {
+            count = floats.count
+            pointer = .allocate(capacity: max(count, 1))
+            _ = UnsafeMutableBufferPointer(start: pointer, count: count).initialize(from: floats)
+        }
+        deinit { pointer.deallocate() }
     }
 
     /// Row `r` widened to Float.
     func row(_ r: Int) -> [Float] {
-        switch storage {
-        case let .dense(w): return Array(w[(r * columns)..<((r + 1) * columns)])
-        case let .quantized(type, base, rowBytes):
-            var out = [Float](repeating: 0, count: columns)
-            _ = glossa_dequantize(type, base + r * rowBytes, &out, Int64(columns))
-            return out
-        }
+        var out = [Float](repeating: 0, count: columns)
+        _ = glossa_dequantize(type, base + r * rowBytes, &out, Int64(columns))
+        return out
     }
 
-    /// The whole matrix widened to Float.
-    func dense() -> [Float] {
-        if case let .dense(w) = storage { return w }
-        return (0..<rows).flatMap { row($0) }
+    /// A dense F32 copy (for comparisons with dequantize-then-multiply arithmetic).
+    public func widened() -> WeightMatrix {
+        WeightMatrix(rows: rows, columns: columns, floats: (0..<rows).flatMap { row($0) })
     }
-
-    /// A dense copy (for comparisons with dequantize-then-multiply arithmetic).
-    public func widened() -> WeightMatrix { WeightMatrix(rows: rows, columns: columns, storage: .dense(dense())) }
 }
 
 extension CheckpointDirectory: WeightSource {
     public func matrix(_ name: String, rows: Int, columns: Int) throws(EngineError) -> WeightMatrix {
-        WeightMatrix(rows: rows, columns: columns, storage: .dense(try floats(name, shape: [rows, columns])))
+        WeightMatrix(rows: rows, columns: columns, floats: try floats(name, shape: [rows, columns]))
     }
 
     public func vector(_ name: String, count: Int) throws(EngineError) -> [Float] {
@@ -129,11 +144,7 @@ public final class GGUFWeights: WeightSource {
         let type = Int32(info.type)
         let rowBytes = columns / Int(glossa_block_elements(type)) * Int(glossa_block_bytes(type))
         let base = file.data.withUnsafeBytes { $0.baseAddress! } + file.dataOffset + info.offset + slice * rows * rowBytes
-        if type == GLOSSA_TYPE_F32 {
-            let floats = Array(UnsafeBufferPointer(start: base.assumingMemoryBound(to: Float.self), count: rows * columns))
-            return WeightMatrix(rows: rows, columns: columns, storage: .dense(floats))
-        }
-        return WeightMatrix(rows: rows, columns: columns, storage: .quantized(type: type, base: base, rowBytes: rowBytes), owner: file)
+        return WeightMatrix(rows: rows, columns: columns, type: type, base: base, owner: file)
     }
 
     public func vector(_ name: String, count: Int) throws(EngineError) -> [Float] {
