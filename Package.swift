@@ -46,8 +46,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "GlossaTextTests", dependencies: ["GlossaText"]),
-        .testTarget(name: "GlossaEngineTests", dependencies: ["GlossaEngine"]),
+        // Fixtures are read from the source tree by path (#filePath), not bundled.
+        .testTarget(name: "GlossaTextTests", dependencies: ["GlossaText"], exclude: ["Fixtures"]),
+        .testTarget(name: "GlossaEngineTests", dependencies: ["GlossaEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "GlossaPipelineTests", dependencies: ["GlossaPipeline"]),
     ]
 )

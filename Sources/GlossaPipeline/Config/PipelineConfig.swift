@@ -89,7 +89,7 @@ public struct PipelineConfig: Sendable {
         } catch let error as YamlError {
             throw ConfigError(file: file, line: Self.line(of: error) ?? 1, message: "not valid YAML: \(error)")
         }
-        var r = Reader(file: file)
+        let r = Reader(file: file)
         let top = try r.mapping(root, "the pipeline", allowed: ["name", "input", "stages", "output", "engine", "metadata_field"])
         let input = try r.mapping(try r.required(top, "input", root), "input", allowed: ["paths", "format", "fields"])
         var config = PipelineConfig(
