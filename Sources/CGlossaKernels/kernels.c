@@ -407,25 +407,29 @@ __attribute__((target("avx2,fma"))) static float dot_q5_0_avx2(const block_q5_0 
     return horizontal_sum_avx2(acc);
 }
 
+// Half a Q6_K block (128 values) as four vectors of 6-bit values (0..63), in activation order.
+__attribute__((target("avx2,fma"))) static inline void unpack_q6_K_half_avx2(const uint8_t *ql, const uint8_t *qh, __m256i q[4]) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(0x03);
+    const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+    const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+    const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+    q[0] = _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, low2), 4));
+    q[1] = _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), low2), 4));
+    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), low2), 4));
+    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), low2), 4));
+}
+
 // Q6_K: 6-bit values (0..63) times int8 activations with maddubs, scaled per 16 elements by
 // madd with the sub-block scales; the -32 offset is folded in once per block with bsums.
 __attribute__((target("avx2,fma"))) static float dot_q6_K_avx2(const block_q6_K *x, const block_q8_K *y, int64_t nb) {
-    const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(0x03);
     float sum = 0;
     for (int64_t i = 0; i < nb; i++) {
         const uint8_t *ql = x[i].ql, *qh = x[i].qh;
         const int8_t *sc = x[i].scales, *a = y[i].qs;
         __m256i isum = _mm256_setzero_si256();
         for (int half = 0; half < 2; half++, ql += 64, qh += 32, sc += 8, a += 128) {
-            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
-            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-            const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
-            const __m256i q[4] = {
-                _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, low2), 4)),
-                _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), low2), 4)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), low2), 4)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), low2), 4)),
-            };
+            __m256i q[4];
+            unpack_q6_K_half_avx2(ql, qh, q);
             for (int k = 0; k < 4; k++) {
                 const __m256i act = _mm256_loadu_si256((const __m256i *)(a + 32 * k));
                 const __m256i pairs = _mm256_maddubs_epi16(q[k], act);
@@ -479,22 +483,14 @@ __attribute__((target("avx2,fma"))) static float dot_q4_K_avx2(const block_q4_K 
 // used for four activation rows; per token the arithmetic is that of the one-token version.
 __attribute__((target("avx2,fma"))) static void dot_q6_K_x4_avx2(const block_q6_K *x, const uint8_t *act, int64_t stride,
                                                                 int64_t nb, float *out) {
-    const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(0x03);
     float sum[4] = {0, 0, 0, 0};
     for (int64_t i = 0; i < nb; i++) {
         const uint8_t *ql = x[i].ql, *qh = x[i].qh;
         const int8_t *sc = x[i].scales;
         __m256i isum[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
         for (int half = 0; half < 2; half++, ql += 64, qh += 32, sc += 8) {
-            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
-            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-            const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
-            const __m256i q[4] = {
-                _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, low2), 4)),
-                _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), low2), 4)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), low2), 4)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), low2), 4)),
-            };
+            __m256i q[4];
+            unpack_q6_K_half_avx2(ql, qh, q);
             for (int k = 0; k < 4; k++) {
                 const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(sc[2 * k + 1]), _mm_set1_epi16(sc[2 * k]));
                 for (int t = 0; t < 4; t++) {
