@@ -48,7 +48,7 @@ let package = Package(
         ),
         // Fixtures are read from the source tree by path (#filePath), not bundled.
         .testTarget(name: "GlossaTextTests", dependencies: ["GlossaText"], exclude: ["Fixtures"]),
-        .testTarget(name: "GlossaEngineTests", dependencies: ["GlossaEngine"], exclude: ["Fixtures"]),
+        .testTarget(name: "GlossaEngineTests", dependencies: ["GlossaEngine", "CGlossaKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "GlossaPipelineTests", dependencies: ["GlossaPipeline"]),
     ]
 )

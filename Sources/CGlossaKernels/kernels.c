@@ -1,48 +1,19 @@
-#include "glossa_kernels.h"
+#include "blocks.h"
 #include <math.h>
 #include <string.h>
 #include <immintrin.h>
 #include <stdlib.h>
 
-#define QK 32
-#define QKK 256
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-
-// Half to float by table: without F16C in every compiled variant, a _Float16 cast becomes a
-// library call per scale.
-static float half_table[65536];
+float glossa_half_table[65536];
 
 __attribute__((constructor)) static void init_half_table(void) {
     for (uint32_t i = 0; i < 65536; i++) {
         uint16_t h = (uint16_t)i;
         _Float16 f;
         memcpy(&f, &h, 2);
-        half_table[i] = (float)f;
+        glossa_half_table[i] = (float)f;
     }
 }
-
-static inline float half_to_float(uint16_t h) { return half_table[h]; }
-static inline uint16_t float_to_half(float x) {
-    _Float16 f = (_Float16)x;
-    uint16_t h;
-    memcpy(&h, &f, 2);
-    return h;
-}
-static inline float bf16_to_float(uint16_t h) {
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-// Block layouts (packed, little-endian), as in GGUF.
-typedef struct { uint16_t d; int8_t qs[QK]; } block_q8_0;                       // 34 B
-typedef struct { uint16_t d; uint8_t qs[QK / 2]; } block_q4_0;                  // 18 B
-typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[QK / 2]; } block_q5_0;   // 22 B
-typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[QKK / 2]; } block_q4_K;              // 144 B
-typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[QKK / 8]; uint8_t qs[QKK / 2]; } block_q5_K;  // 176 B
-typedef struct { uint8_t ql[QKK / 2]; uint8_t qh[QKK / 4]; int8_t scales[QKK / 16]; uint16_t d; } block_q6_K;  // 210 B
-typedef struct { float d; int8_t qs[QKK]; int16_t bsums[QKK / 16]; } block_q8_K;                        // 292 B
 
 int64_t glossa_block_elements(int32_t type) {
     switch (type) {
@@ -73,17 +44,6 @@ int32_t glossa_vec_dot_type(int32_t type) {
     case GLOSSA_TYPE_Q4_0: case GLOSSA_TYPE_Q5_0: case GLOSSA_TYPE_Q8_0: return GLOSSA_TYPE_Q8_0;
     case GLOSSA_TYPE_Q4_K: case GLOSSA_TYPE_Q5_K: case GLOSSA_TYPE_Q6_K: return GLOSSA_TYPE_Q8_K;
     default: return GLOSSA_TYPE_F32;
-    }
-}
-
-// Sub-block scale and min of the K-quants: 8 six-bit pairs packed into 12 bytes.
-static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
-    if (j < 4) {
-        *d = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
     }
 }
 
@@ -192,6 +152,7 @@ int glossa_dequantize(int32_t type, const void *src, float *y, int64_t count) {
 static inline int nearest_int(float f) { return (int)lrintf(f); }
 
 void glossa_quantize_activations(int32_t type, const float *x, void *dst, int64_t count) {
+    if (glossa_quantize_activations_avx512(type, x, dst, count)) return;
     if (type == GLOSSA_TYPE_Q8_0) {
         block_q8_0 *b = dst;
         for (int64_t i = 0; i < count / QK; i++, x += QK) {
@@ -567,11 +528,7 @@ __attribute__((target("avx2,fma"))) static float dot_f32_avx2(const float *x, co
     return sum;
 }
 
-static int have_avx2(void) {
-    static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return cached;
-}
+static int have_avx2(void) { return glossa_kernel_level() >= 2; }
 
 static inline float dot_row(int32_t type, const void *row, const void *x, int64_t nb, int64_t columns, int avx2) {
     switch (type) {
@@ -613,8 +570,7 @@ __attribute__((target("avx2,fma"))) static float dot_unpacked_avx2(const unpacke
 // Four tokens at once against one unpacked row: the weights' absolute values are computed
 // once per block and shared, activation scales come pre-widened (`ad`, one float per token and
 // block). Per token the products and their order are exactly those of dot_unpacked_avx2, so a
-// token's result does not depend on its neighbours. The VNNI variant replaces maddubs + madd
-// by one dpbusd, which yields the same int32 lanes (no int16 saturation is possible here).
+// token's result does not depend on its neighbours. (AVX-512 machines use avx512.c instead.)
 #define DOT_UNPACKED_X4(NAME, TARGET, PRODUCT)                                                            \
     __attribute__((target(TARGET))) static void NAME(const unpacked_block *x, const uint8_t *act,         \
                                                      int64_t stride, const float *ad, int64_t nb, float *out) { \
@@ -636,13 +592,7 @@ __attribute__((target("avx2,fma"))) static float dot_unpacked_avx2(const unpacke
     }
 
 DOT_UNPACKED_X4(dot_unpacked_x4_avx2, "avx2,fma", _mm256_madd_epi16(_mm256_maddubs_epi16(uw, sb), ones))
-DOT_UNPACKED_X4(dot_unpacked_x4_vnni, "avx2,fma,avx512vl,avx512vnni", _mm256_dpbusd_epi32(_mm256_setzero_si256(), uw, sb))
 
-static int have_vnni(void) {
-    static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
-    return cached;
-}
 
 __attribute__((target("avx2,fma"))) static void unpack_q8_0_row(const block_q8_0 *x, unpacked_block *out, int64_t nb) {
     for (int64_t i = 0; i < nb; i++) {
@@ -656,6 +606,8 @@ void glossa_matmul(int32_t type, const void *w, int64_t columns, int64_t begin, 
     const int64_t be = glossa_block_elements(type), bb = glossa_block_bytes(type);
     if (!be) return;
     const int64_t nb = columns / be, row_bytes = nb * bb;
+    if (glossa_matmul_q8_0_vnni(type, w, columns, begin, end, x, x_stride, tokens, y, y_stride)) return;
+    if (glossa_matmul_k_vnni(type, w, columns, begin, end, x, x_stride, tokens, y, y_stride)) return;
     const int avx2 = have_avx2();
     // The unpacked path gives the same result as dot_q5_0_avx2 / dot_q8_0_avx2 (same products,
     // same order), so a row's value does not depend on the batch.
@@ -668,7 +620,6 @@ void glossa_matmul(int32_t type, const void *w, int64_t columns, int64_t begin, 
             const block_q8_0 *b = (const block_q8_0 *)((const uint8_t *)x + t * x_stride);
             for (int64_t i = 0; i < nb; i++) ad[t * nb + i] = half_to_float(b[i].d);
         }
-        const int vnni = have_vnni();
         // Tiles of 32 tokens keep their activations in L1 while every row passes over them.
         for (int64_t t0 = 0; t0 < tokens; t0 += 32) {
             const int64_t t1 = t0 + 32 < tokens ? t0 + 32 : tokens;
@@ -679,8 +630,7 @@ void glossa_matmul(int32_t type, const void *w, int64_t columns, int64_t begin, 
                 for (; t + 4 <= t1; t += 4) {
                     float out[4];
                     const uint8_t *a = (const uint8_t *)x + t * x_stride;
-                    if (vnni) dot_unpacked_x4_vnni(row, a, x_stride, ad + t * nb, nb, out);
-                    else dot_unpacked_x4_avx2(row, a, x_stride, ad + t * nb, nb, out);
+                    dot_unpacked_x4_avx2(row, a, x_stride, ad + t * nb, nb, out);
                     for (int k = 0; k < 4; k++) y[(t + k) * y_stride + r] = out[k];
                 }
                 for (; t < t1; t++) {

@@ -41,6 +41,13 @@ void glossa_quantize_activations(int32_t type, const float *src, void *dst, int6
 void glossa_matmul(int32_t type, const void *weights, int64_t columns, int64_t row_begin, int64_t row_end,
                    const void *x, int64_t x_stride, int64_t tokens, float *y, int64_t y_stride);
 
+/// Kernel family in use: 3 = AVX-512 VNNI, 2 = AVX2, 1 = portable. Starts at the best the CPU
+/// has (GLOSSA_KERNELS=avx2 caps it at 2). Levels 3 and 2 give the same bits for the same
+/// inputs, so between them this only changes speed; level 1 rounds differently.
+int glossa_kernel_level(void);
+/// Caps the family (at most what the CPU has); returns the level in effect.
+int glossa_set_kernel_level(int level);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,58 @@
+// Block layouts and scalar helpers shared by the kernel files (not part of the public header).
+#ifndef GLOSSA_BLOCKS_H
+#define GLOSSA_BLOCKS_H
+
+#include "glossa_kernels.h"
+#include <string.h>
+
+#define QK 32
+#define QKK 256
+#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+// Half to float by table: without F16C in every compiled variant, a _Float16 cast becomes a
+// library call per scale.
+extern float glossa_half_table[65536];
+
+static inline float half_to_float(uint16_t h) { return glossa_half_table[h]; }
+static inline uint16_t float_to_half(float x) {
+    _Float16 f = (_Float16)x;
+    uint16_t h;
+    memcpy(&h, &f, 2);
+    return h;
+}
+static inline float bf16_to_float(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+// Block layouts (packed, little-endian), as in GGUF.
+typedef struct { uint16_t d; int8_t qs[QK]; } block_q8_0;                       // 34 B
+typedef struct { uint16_t d; uint8_t qs[QK / 2]; } block_q4_0;                  // 18 B
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[QK / 2]; } block_q5_0;   // 22 B
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[QKK / 2]; } block_q4_K;              // 144 B
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[QKK / 8]; uint8_t qs[QKK / 2]; } block_q5_K;  // 176 B
+typedef struct { uint8_t ql[QKK / 2]; uint8_t qh[QKK / 4]; int8_t scales[QKK / 16]; uint16_t d; } block_q6_K;  // 210 B
+typedef struct { float d; int8_t qs[QKK]; int16_t bsums[QKK / 16]; } block_q8_K;                        // 292 B
+
+// Sub-block scale and min of the K-quants: 8 six-bit pairs packed into 12 bytes.
+static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
+    if (j < 4) {
+        *d = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+// AVX-512 VNNI path for Q5_0 / Q8_0 weights (avx512.c); returns 0 when it does not apply.
+int glossa_have_avx512_vnni(void);
+int glossa_matmul_q8_0_vnni(int32_t type, const void *w, int64_t columns, int64_t begin, int64_t end,
+                            const void *x, int64_t x_stride, int64_t tokens, float *y, int64_t y_stride);
+int glossa_matmul_k_vnni(int32_t type, const void *w, int64_t columns, int64_t begin, int64_t end,
+                         const void *x, int64_t x_stride, int64_t tokens, float *y, int64_t y_stride);
+int glossa_quantize_activations_avx512(int32_t type, const float *x, void *dst, int64_t count);
+
+#endif
