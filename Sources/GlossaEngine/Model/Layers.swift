@@ -1,4 +1,5 @@
 import CGlossaKernels
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -74,7 +75,18 @@ struct FeedForward: Sendable {
     func callAsFunction(_ x: [Float], rows: Int) -> [Float] {
         let g = gate(x, rows: rows), u = up(x, rows: rows)
         var a = [Float](repeating: 0, count: g.count)
-        for i in 0..<g.count { a[i] = silu(g[i]) * u[i] }
+        // Element-wise, so splitting it between threads changes nothing but the time.
+        let count = g.count, threads = count >= 16_384 ? QuantizedKernels.threads : 1
+        g.withUnsafeBufferPointer { g in
+            u.withUnsafeBufferPointer { u in
+                a.withUnsafeMutableBufferPointer { a in
+                    let gp = UnsafeSendable(g.baseAddress!), up = UnsafeSendable(u.baseAddress!), ap = UnsafeSendable(a.baseAddress!)
+                    DispatchQueue.concurrentPerform(iterations: threads) { t in
+                        for i in (count * t / threads)..<(count * (t + 1) / threads) { ap.value[i] = silu(gp.value[i]) * up.value[i] }
+                    }
+                }
+            }
+        }
         return down(a, rows: rows)
     }
 }

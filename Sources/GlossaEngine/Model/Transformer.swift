@@ -1,3 +1,4 @@
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -59,12 +60,12 @@ public final class Transformer: @unchecked Sendable {
     /// A GGUF model, weights kept in their block formats.
     public convenience init(gguf: GGUFFile) throws(EngineError) {
         try self.init(weights: GGUFWeights(file: gguf))
-        // Quantized products run on Glossa's own threads; OpenBLAS only sees attention's small
-        // matrix-vector products, where its worker threads would just spin against ours.
-        BLAS.threads = 1
     }
 
     public init(weights c: some WeightSource) throws(EngineError) {
+        // Products run on Glossa's own threads; OpenBLAS only sees attention's small
+        // matrix-vector products, called from those threads, where its own workers would spin.
+        BLAS.threads = 1
         let cfg = c.config
         config = cfg
         let h = cfg.hiddenSize, d = cfg.headDimension
@@ -155,8 +156,9 @@ public final class Transformer: @unchecked Sendable {
                 r += 1
             }
         }
+        let rope = rotations(batch)
         for (index, layer) in layers.enumerated() {
-            let attended = attention(layer.attention, layer.inputNorm(x, width: h), batch: batch, rows: rows, layer: index)
+            let attended = attention(layer.attention, layer.inputNorm(x, width: h), batch: batch, rows: rows, layer: index, rope: rope)
             for i in 0..<x.count { x[i] += attended[i] }
             let n = layer.postAttentionNorm(x, width: h)
             let y: [Float]
@@ -216,71 +218,100 @@ public final class Transformer: @unchecked Sendable {
         head.rows(rows, of: hidden)
     }
 
+    /// cos and sin of every row's RoPE angles (row-major, d/2 each), shared by all layers.
+    private func rotations(_ batch: [Segment]) -> (cos: [Float], sin: [Float]) {
+        let half = config.headDimension / 2
+        var c: [Float] = [], s: [Float] = []
+        for segment in batch {
+            for r in 0..<segment.tokens.count {
+                let position = Float(segment.cache.count + r)
+                for i in 0..<half {
+                    let angle = position * inverseFrequencies[i]
+                    c.append(cos(angle))
+                    s.append(sin(angle))
+                }
+            }
+        }
+        return (c, s)
+    }
+
     /// softmax(q kᵀ / √d + causal mask) v per sequence, with grouped key/value heads and RoPE.
-    private func attention(_ a: Attention, _ x: [Float], batch: [Segment], rows: Int, layer: Int) -> [Float] {
+    /// (row, head) pairs are independent and split between the threads; each one's arithmetic
+    /// is the same whatever the batch or the split.
+    private func attention(_ a: Attention, _ x: [Float], batch: [Segment], rows: Int, layer: Int,
+                           rope: (cos: [Float], sin: [Float])) -> [Float] {
         let cfg = config
         let d = cfg.headDimension, heads = cfg.headCount, kvHeads = cfg.keyValueHeadCount
         var q = a.q(x, rows: rows), k = a.k(x, rows: rows)
         let v = a.v(x, rows: rows)
         if let qNorm = a.qNorm { qNorm.apply(&q, width: d) }
         if let kNorm = a.kNorm { kNorm.apply(&k, width: d) }
+        for r in 0..<rows {
+            rotate(&q, row: r, heads: heads, rope: rope)
+            rotate(&k, row: r, heads: kvHeads, rope: rope)
+        }
         let kvWidth = kvHeads * d
         let scale = 1 / Float(d).squareRoot()
         let group = heads / kvHeads
         var out = [Float](repeating: 0, count: rows * heads * d)
+        // (segment, first row, cached positions before it) for every row of the batch.
+        var items: [(cache: KVCache, row: Int, start: Int, offset: Int)] = []
         var base = 0
         for segment in batch {
             let cache = segment.cache
             let start = cache.count, t = segment.tokens.count
-            for r in 0..<t {
-                rotate(&q, row: base + r, heads: heads, position: start + r)
-                rotate(&k, row: base + r, heads: kvHeads, position: start + r)
-            }
             for i in 0..<(t * kvWidth) {
                 cache.keys[layer][start * kvWidth + i] = k[base * kvWidth + i]
                 cache.values[layer][start * kvWidth + i] = v[base * kvWidth + i]
             }
-            var scores = [Float](repeating: 0, count: start + t)
-            cache.keys[layer].withUnsafeBufferPointer { keys in
-                cache.values[layer].withUnsafeBufferPointer { values in
-                    q.withUnsafeBufferPointer { q in
-                        out.withUnsafeMutableBufferPointer { out in
-                            scores.withUnsafeMutableBufferPointer { scores in
-                                for r in 0..<t {
-                                    let n = start + r + 1  // causal: positions 0...start+r
-                                    for head in 0..<heads {
-                                        let kvHead = head / group
-                                        let qBase = ((base + r) * heads + head) * d
-                                        BLAS.rowsDot(keys.baseAddress! + kvHead * d, rows: n, columns: d, stride: kvWidth,
-                                                     q.baseAddress! + qBase, alpha: scale, scores.baseAddress!)
-                                        var maxScore = -Float.infinity
-                                        for j in 0..<n { maxScore = max(maxScore, scores[j]) }
-                                        var z: Float = 0
-                                        for j in 0..<n { scores[j] = exp(scores[j] - maxScore); z += scores[j] }
-                                        let inv = 1 / z
-                                        for j in 0..<n { scores[j] *= inv }
-                                        BLAS.weightedRowSum(values.baseAddress! + kvHead * d, rows: n, columns: d, stride: kvWidth,
-                                                            scores.baseAddress!, out.baseAddress! + qBase)
-                                    }
+            for r in 0..<t { items.append((cache, base + r, start, r)) }
+            base += t
+        }
+        let threads = items.count * heads >= 8 ? QuantizedKernels.threads : 1
+        let work = items.count * heads
+        q.withUnsafeBufferPointer { q in
+            out.withUnsafeMutableBufferPointer { out in
+                let qp = UnsafeSendable(q.baseAddress!), op = UnsafeSendable(out.baseAddress!)
+                let shared = UnsafeSendable(items)
+                DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                    let items = shared.value
+                    var scores = [Float](repeating: 0, count: (items.map { $0.start + $0.offset + 1 }.max() ?? 0))
+                    // Interleaved so that both threads get short and long (late) rows.
+                    for w in stride(from: thread, to: work, by: threads) {
+                        let item = items[w / heads], head = w % heads
+                        let n = item.start + item.offset + 1  // causal: positions 0...start+offset
+                        let kvHead = head / group
+                        let qBase = (item.row * heads + head) * d
+                        item.cache.keys[layer].withUnsafeBufferPointer { keys in
+                            item.cache.values[layer].withUnsafeBufferPointer { values in
+                                scores.withUnsafeMutableBufferPointer { scores in
+                                    BLAS.rowsDot(keys.baseAddress! + kvHead * d, rows: n, columns: d, stride: kvWidth,
+                                                 qp.value + qBase, alpha: scale, scores.baseAddress!)
+                                    var maxScore = -Float.infinity
+                                    for j in 0..<n { maxScore = max(maxScore, scores[j]) }
+                                    var z: Float = 0
+                                    for j in 0..<n { scores[j] = exp(scores[j] - maxScore); z += scores[j] }
+                                    let inv = 1 / z
+                                    for j in 0..<n { scores[j] *= inv }
+                                    BLAS.weightedRowSum(values.baseAddress! + kvHead * d, rows: n, columns: d, stride: kvWidth,
+                                                        scores.baseAddress!, op.value + qBase)
                                 }
                             }
                         }
                     }
                 }
             }
-            base += t
         }
         return a.o(out, rows: rows)
     }
 
     /// Rotate-half RoPE: element i pairs with i + d/2.
-    private func rotate(_ x: inout [Float], row: Int, heads: Int, position: Int) {
+    private func rotate(_ x: inout [Float], row: Int, heads: Int, rope: (cos: [Float], sin: [Float])) {
         let d = config.headDimension, half = d / 2
         for head in 0..<heads {
             let base = (row * heads + head) * d
             for i in 0..<half {
-                let angle = Float(position) * inverseFrequencies[i]
-                let c = cos(angle), s = sin(angle)
+                let c = rope.cos[row * half + i], s = rope.sin[row * half + i]
                 let a = x[base + i], b = x[base + i + half]
                 x[base + i] = a * c - b * s
                 x[base + i + half] = b * c + a * s

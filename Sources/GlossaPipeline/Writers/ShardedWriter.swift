@@ -120,7 +120,7 @@ public final class ShardedWriter {
     }
 
     private func close(_ language: String) throws {
-        guard var o = open.removeValue(forKey: language) else { return }
+        guard let o = open.removeValue(forKey: language) else { return }
         try o.sink.commit()
         published.append(ShardInfo(path: o.path, records: o.records, bytes: o.hashing.bytes,
                                    sha256: o.hashing.hash.finalizeHex()))
