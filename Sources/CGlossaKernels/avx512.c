@@ -73,42 +73,39 @@ AVX512 static void prepare_activations(const uint8_t *x, int64_t stride, int64_t
     }
 }
 
-// One weight row into pairs of unsigned bytes.
-AVX512 static void unpack_row(int32_t type, const void *row, int64_t nb, weight_pair *out) {
-    const int64_t np = (nb + 1) / 2;
+// Pair p of a weight row as unsigned bytes (and its two scales); a missing odd block is zero.
+INLINE_AVX512 __m512i unpack_pair(int32_t type, const void *row, int64_t nb, int64_t p, __m512 *d) {
+    const int64_t i = 2 * p;
+    const int second = i + 1 < nb;
     if (type == GLOSSA_TYPE_Q5_0) {
         const block_q5_0 *b = row;
-        const __m512i low4 = _mm512_set1_epi8(0x0F), sixteen = _mm512_set1_epi8(16);
-        for (int64_t p = 0; p < np; p++) {
-            const int64_t i = 2 * p;
-            const int second = i + 1 < nb;
-            const __m128i q0 = _mm_loadu_si128((const __m128i *)b[i].qs);
-            const __m128i q1 = second ? _mm_loadu_si128((const __m128i *)b[i + 1].qs) : _mm_setzero_si128();
-            // 128-bit lanes: low nibbles of block i, high nibbles of block i, then block i + 1.
-            __m512i v = _mm512_inserti32x4(_mm512_castsi128_si512(q0), q0, 1);
-            v = _mm512_inserti32x4(_mm512_inserti32x4(v, q1, 2), q1, 3);
-            v = _mm512_mask_blend_epi64(0xCC, v, _mm512_srli_epi16(v, 4));
-            v = _mm512_and_si512(v, low4);
-            uint32_t h0, h1 = 0;
-            memcpy(&h0, b[i].qh, 4);
-            if (second) memcpy(&h1, b[i + 1].qh, 4);
-            // Bit j of qh is the fifth bit of element j: byte j of the pair.
-            v = _mm512_mask_add_epi8(v, (__mmask64)h0 | ((__mmask64)h1 << 32), v, sixteen);
-            _mm512_storeu_si512(out[p].q, v);
-            _mm512_storeu_ps(out[p].d, pair_scales(half_to_float(b[i].d), second ? half_to_float(b[i + 1].d) : 0.0f));
-        }
-    } else {
-        const block_q8_0 *b = row;
-        const __m512i bias = _mm512_set1_epi8((char)0x80);
-        for (int64_t p = 0; p < np; p++) {
-            const int64_t i = 2 * p;
-            const int second = i + 1 < nb;
-            const __m256i q0 = _mm256_loadu_si256((const __m256i *)b[i].qs);
-            const __m256i q1 = second ? _mm256_loadu_si256((const __m256i *)b[i + 1].qs) : _mm256_set1_epi8((char)0x80);
-            const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
-            _mm512_storeu_si512(out[p].q, _mm512_xor_si512(v, bias));
-            _mm512_storeu_ps(out[p].d, pair_scales(half_to_float(b[i].d), second ? half_to_float(b[i + 1].d) : 0.0f));
-        }
+        const __m128i q0 = _mm_loadu_si128((const __m128i *)b[i].qs);
+        const __m128i q1 = second ? _mm_loadu_si128((const __m128i *)b[i + 1].qs) : _mm_setzero_si128();
+        // 128-bit lanes: low nibbles of block i, high nibbles of block i, then block i + 1.
+        __m512i v = _mm512_inserti32x4(_mm512_castsi128_si512(q0), q0, 1);
+        v = _mm512_inserti32x4(_mm512_inserti32x4(v, q1, 2), q1, 3);
+        v = _mm512_mask_blend_epi64(0xCC, v, _mm512_srli_epi16(v, 4));
+        v = _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
+        uint32_t h0, h1 = 0;
+        memcpy(&h0, b[i].qh, 4);
+        if (second) memcpy(&h1, b[i + 1].qh, 4);
+        // Bit j of qh is the fifth bit of element j: byte j of the pair.
+        *d = pair_scales(half_to_float(b[i].d), second ? half_to_float(b[i + 1].d) : 0.0f);
+        return _mm512_mask_add_epi8(v, (__mmask64)h0 | ((__mmask64)h1 << 32), v, _mm512_set1_epi8(16));
+    }
+    const block_q8_0 *b = row;
+    const __m256i q0 = _mm256_loadu_si256((const __m256i *)b[i].qs);
+    const __m256i q1 = second ? _mm256_loadu_si256((const __m256i *)b[i + 1].qs) : _mm256_set1_epi8((char)0x80);
+    *d = pair_scales(half_to_float(b[i].d), second ? half_to_float(b[i + 1].d) : 0.0f);
+    return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1), _mm512_set1_epi8((char)0x80));
+}
+
+// One weight row into pairs of unsigned bytes.
+AVX512 static void unpack_row(int32_t type, const void *row, int64_t nb, weight_pair *out) {
+    for (int64_t p = 0; p < (nb + 1) / 2; p++) {
+        __m512 d;
+        _mm512_storeu_si512(out[p].q, unpack_pair(type, row, nb, p, &d));
+        _mm512_storeu_ps(out[p].d, d);
     }
 }
 
@@ -152,6 +149,34 @@ INLINE_AVX512 void tile(const weight_pair *w, int64_t w_stride, const act_pair *
         for (int n = 0; n < RN; n++) y[n * y_stride + m] = sum8(acc[m][n]);
 }
 
+// One row against up to two tokens straight from the stored blocks (decoding): the weights are
+// read once from memory and never stored; each product equals tile()'s.
+INLINE_AVX512 void direct_row(int32_t type, const void *row, const act_pair *a, int64_t nb, int RN, float *y, int64_t y_stride) {
+    const int64_t np = (nb + 1) / 2;
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int64_t p = 0; p < np; p++) {
+        const int second = 2 * p + 1 < nb;
+        __m512 wd;
+        const __m512i wq = unpack_pair(type, row, nb, p, &wd);
+        for (int n = 0; n < RN; n++) {
+            const act_pair *ap = a + n * np + p;
+            const __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_loadu_si512(ap->start), wq, _mm512_loadu_si512(ap->a)));
+            const __m512 scale = _mm512_mul_ps(wd, _mm512_loadu_ps(ap->d));
+            acc[n] = _mm256_fmadd_ps(_mm512_castps512_ps256(scale), _mm512_castps512_ps256(f), acc[n]);
+            if (second) acc[n] = _mm256_fmadd_ps(_mm512_extractf32x8_ps(scale, 1), _mm512_extractf32x8_ps(f, 1), acc[n]);
+        }
+    }
+    for (int n = 0; n < RN; n++) y[n * y_stride] = sum8(acc[n]);
+}
+
+AVX512 static void direct_rows(int32_t type, const uint8_t *w, int64_t row_bytes, int64_t begin, int64_t end,
+                               const act_pair *a, int64_t nb, int64_t tokens, float *y, int64_t y_stride) {
+    for (int64_t r = begin; r < end; r++) {
+        if (tokens == 1) direct_row(type, w + r * row_bytes, a, nb, 1, y + r, y_stride);
+        else direct_row(type, w + r * row_bytes, a, nb, 2, y + r, y_stride);
+    }
+}
+
 #define TILE_CASE(RM, RN) case (RM) * 8 + (RN): tile(w, w_stride, a, nb, RM, RN, y, y_stride); break;
 
 AVX512 static void run_tile(int rm, int rn, const weight_pair *w, int64_t w_stride, const act_pair *a, int64_t nb,
@@ -180,6 +205,13 @@ int glossa_matmul_q8_0_vnni(int32_t type, const void *w, int64_t columns, int64_
     weight_pair *rows = aligned_alloc(64, sizeof(weight_pair) * (size_t)(ROW_GROUP * np));
     if (!acts || !rows) { free(acts); free(rows); return 0; }
     float out[ROW_GROUP * 4];
+    if (tokens <= 2) {
+        prepare_activations((const uint8_t *)x, x_stride, tokens, nb, offset, acts);
+        direct_rows(type, w, row_bytes, begin, end, acts, nb, tokens, y, y_stride);
+        free(acts);
+        free(rows);
+        return 1;
+    }
     for (int64_t t0 = 0; t0 < tokens; t0 += chunk) {
         const int64_t tn = t0 + chunk < tokens ? chunk : tokens - t0;
         prepare_activations((const uint8_t *)x + t0 * x_stride, x_stride, tn, nb, offset, acts);
