@@ -137,7 +137,12 @@ struct TokenizerBench: ParsableCommand {
 struct EngineBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
-        abstract: "Prefill tok/s (512-token prompt) and single-stream decode tok/s (128 tokens) on a model."
+        abstract: "Prefill tok/s (512-token prompt) and single-stream decode tok/s (128 tokens) on a model.",
+        discussion: """
+        With --llama-bench (a llama-bench binary built outside the repository), both engines run
+        in turns on the same model and the ratios are measured in this run; otherwise they are
+        taken against llama.cpp's figures for this kind of machine.
+        """
     )
 
     @Option(help: "GGUF file or model directory.")
@@ -149,18 +154,21 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Generated tokens.")
     var decode: Int = 128
 
+    @Option(help: "llama-bench to run in turns with Glossa (same model, 2 threads).")
+    var llamaBench: String?
+
+    @Option(help: "Turns of each engine when --llama-bench is given.")
+    var rounds: Int = 3
+
     @Option(help: "llama.cpp's figures on this machine (shared/reference/llamacpp-baseline.md, 2 threads).")
     var peerPrefill: Double = 228.1
 
     @Option(help: "llama.cpp's decode tok/s (tg128, 2 threads).")
     var peerDecode: Double = 42.7
 
-    func run() throws {
-        let lm = try LanguageModel.load(model)
+    func measure(_ lm: LanguageModel, prompt: [Int]) -> (prefill: Double, decode: Double) {
         let transformer = lm.transformer
-        let text = try textFields(of: "corpora/sample-documents.jsonl.zst").joined(separator: "\n")
-        let prompt = Array(lm.tokenizer.encode(text).prefix(prefill))
-        let cache = KVCache(config: transformer.config, capacity: prompt.count + decode + 1)
+        let cache = KVCache(config: transformer.config, capacity: prompt.count + 1)
         var t = System.monotonicSeconds()
         var logits = transformer.forward(prompt, cache: cache, allLogits: false)
         let prefillSeconds = System.monotonicSeconds() - t
@@ -170,12 +178,61 @@ struct EngineBench: ParsableCommand {
         t = System.monotonicSeconds()
         for _ in 0..<decode { logits = transformer.forward([argmax(logits)], cache: decodeCache, allLogits: false) }
         let decodeSeconds = System.monotonicSeconds() - t
-        let pp = Double(prompt.count) / prefillSeconds, tg = Double(decode) / decodeSeconds
+        return (Double(prompt.count) / prefillSeconds, Double(decode) / decodeSeconds)
+    }
+
+    func run() throws {
+        let lm = try LanguageModel.load(model)
+        let text = try textFields(of: "corpora/sample-documents.jsonl.zst").joined(separator: "\n")
+        let prompt = Array(lm.tokenizer.encode(text).prefix(prefill))
         print("engine benchmark: \(model), 2 threads, release build")
-        print("  prefill \(prompt.count) tokens: \(format1(pp)) tok/s   vs llama.cpp \(peerPrefill): \(format2(pp / peerPrefill))x (target >= 1.0x)")
-        print("  decode \(decode) tokens:  \(format1(tg)) tok/s   vs llama.cpp \(peerDecode): \(format2(tg / peerDecode))x (target >= 0.9x)")
+        guard let llamaBench else {
+            let (pp, tg) = measure(lm, prompt: prompt)
+            print("  prefill \(prompt.count) tokens: \(format1(pp)) tok/s   vs llama.cpp \(peerPrefill): \(format2(pp / peerPrefill))x (target >= 1.0x)")
+            print("  decode \(decode) tokens:  \(format1(tg)) tok/s   vs llama.cpp \(peerDecode): \(format2(tg / peerDecode))x (target >= 0.9x)")
+            print("  peak RSS \(System.peakRSS / 1_048_576) MiB")
+            return
+        }
+        var prefillRatios: [Double] = [], decodeRatios: [Double] = []
+        for round in 1...rounds {
+            let (pp, tg) = measure(lm, prompt: prompt)
+            let peer = try runPeer(llamaBench, ["-m", model, "-t", "2", "-p", String(prompt.count), "-n", String(decode), "-r", "1", "-o", "json"])
+            let results = try JSONSerialization.jsonObject(with: Data(peer.utf8)) as? [[String: Any]] ?? []
+            func rate(prompt p: Bool) -> Double? {
+                results.first { ($0["n_prompt"] as? Int ?? 0 > 0) == p && ($0["n_gen"] as? Int ?? 0 > 0) != p }?["avg_ts"] as? Double
+            }
+            guard let peerPP = rate(prompt: true), let peerTG = rate(prompt: false) else {
+                throw ValidationError("llama-bench printed no pp/tg results:\n\(peer.prefix(400))")
+            }
+            prefillRatios.append(pp / peerPP)
+            decodeRatios.append(tg / peerTG)
+            print("  round \(round): prefill \(format1(pp)) vs \(format1(peerPP)) tok/s = \(format2(pp / peerPP))x; decode \(format1(tg)) vs \(format1(peerTG)) tok/s = \(format2(tg / peerTG))x")
+        }
+        print("  median ratio vs llama.cpp in this run: prefill \(format2(median(prefillRatios)))x (target >= 1.0x), decode \(format2(median(decodeRatios)))x (target >= 0.9x)")
         print("  peak RSS \(System.peakRSS / 1_048_576) MiB")
     }
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? .nan : sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+/// Runs a peer benchmark binary and returns what it printed on stdout.
+func runPeer(_ path: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw ValidationError("\(path) exited with status \(process.terminationStatus)")
+    }
+    return String(decoding: data, as: UTF8.self)
 }
 
 /// The "text" field of every record of a JSONL(.zst) file (benchmark inputs).
@@ -205,13 +262,20 @@ struct BatchBench: ParsableCommand {
     @Option(help: "llama-batched-bench S (total tok/s, 2 threads) for the same batch sizes (shared/reference/llamacpp-baseline.md).")
     var peer: [Double] = [96.2, 130.8, 156.1, 168.3, 166.5]
 
+    @Option(help: "llama-batched-bench to run after Glossa on the same model (its S replaces --peer).")
+    var llamaBatchedBench: String?
+
+    @Flag(help: "Skip the classification measurement.")
+    var noClassify = false
+
     func run() throws {
         let loaded = try LanguageModel.load(model)
         // Generate exactly 64 tokens per sequence, as the peer does (no stop tokens).
         let lm = LanguageModel(transformer: loaded.transformer, tokenizer: loaded.tokenizer, template: loaded.template, stopTokens: [])
         let corpus = lm.tokenizer.encode(try textFields(of: "corpora/sample-documents.jsonl.zst").joined(separator: "\n"))
         print("batch benchmark: \(model), prompts 128 tokens, 64 generated each, 2 threads")
-        for (k, b) in batches.enumerated() {
+        var rates: [Double] = []
+        for b in batches {
             let requests = (0..<b).map { i -> GenerationRequest in
                 let start = (i * 97) % max(1, corpus.count - 128)
                 var r = GenerationRequest(.tokens(Array(corpus[start..<(start + 128)])))
@@ -223,10 +287,27 @@ struct BatchBench: ParsableCommand {
             let outputs = engine.run(requests)
             let seconds = System.monotonicSeconds() - t
             let total = outputs.reduce(0) { $0 + $1.promptTokens + $1.tokens.count }
-            let rate = Double(total) / seconds
-            let ratio = k < peer.count ? "   vs llama.cpp \(peer[k]): \(format2(rate / peer[k]))x" : ""
-            print("  B=\(pad(String(b), 2, left: true)): \(pad(format1(rate), 7, left: true)) tok/s total (\(total) tokens in \(format2(seconds)) s)\(ratio)")
+            rates.append(Double(total) / seconds)
+            print("  B=\(pad(String(b), 2, left: true)): \(pad(format1(rates.last!), 7, left: true)) tok/s total (\(total) tokens in \(format2(seconds)) s)")
         }
+        var peers = peer, source = "llama.cpp's figures for this machine"
+        if let llamaBatchedBench {
+            let printed = try runPeer(llamaBatchedBench, ["-m", model, "-t", "2", "-tb", "2", "-c", "8192", "-b", "2048", "-ub", "512",
+                                                          "-npp", "128", "-ntg", "64", "-npl", batches.map(String.init).joined(separator: ","),
+                                                          "--output-format", "jsonl"])
+            var measured: [Int: Double] = [:]
+            for line in printed.split(separator: "\n") where line.hasPrefix("{") {
+                if let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                   let pl = o["pl"] as? Int, let speed = o["speed"] as? Double { measured[pl] = speed }
+            }
+            peers = batches.map { measured[$0] ?? .nan }
+            source = "llama-batched-bench run just now"
+        }
+        print("  vs \(source):")
+        for (k, b) in batches.enumerated() where k < peers.count {
+            print("  B=\(pad(String(b), 2, left: true)): \(format1(rates[k])) vs \(format1(peers[k])) tok/s = \(format2(rates[k] / peers[k]))x")
+        }
+        if noClassify { return }
         // Classification by label scoring, 5 labels, one document at a time.
         let docs = try textFields(of: "corpora/sample-documents.jsonl.zst").prefix(40)
         let labels = ["support request", "bug report", "product review", "news", "other"]
