@@ -118,30 +118,31 @@ INLINE_AVX512 float sum8(__m256 v) {
 }
 
 // RM rows x RN tokens; the loops unroll into registers when RM and RN are constants. The float
-// side keeps the one-block-at-a-time 8-lane accumulation of the AVX2 kernel (dot_q5_0_avx2),
-// so both produce the same bits: the integers come two blocks per vpdpbusd, the two halves
-// are then added to the accumulator in block order.
-INLINE_AVX512 void tile(const weight_pair *w, int64_t w_stride, const act_pair *a, int64_t nb, int RM, int RN,
-                        float *y, int64_t y_stride) {
+// side is the one-block-at-a-time 8-lane accumulation of the AVX2 kernel (dot_q5_0_avx2), so
+// both give the same bits: per block vpdpbusd on 256 bits, conversion, and one fma with the
+// (row, token) scale product. The products of all blocks are made first, sixteen per multiply
+// (`row_scales`: 4 per block, `token_scales`: 16 per block, token-major), and read back as
+// broadcasts.
+INLINE_AVX512 void tile(const weight_pair *w, int64_t w_stride, const float *row_scales, const act_pair *a,
+                        const float *token_scales, float *products, int64_t nb, int RM, int RN, float *y, int64_t y_stride) {
     const int64_t np = (nb + 1) / 2;
+    for (int64_t i = 0; i < nb; i++)
+        _mm512_storeu_ps(products + 16 * i, _mm512_mul_ps(_mm512_broadcast_f32x4(_mm_loadu_ps(row_scales + 4 * i)),
+                                                           _mm512_loadu_ps(token_scales + 16 * i)));
     __m256 acc[4][4];
     for (int m = 0; m < RM; m++)
         for (int n = 0; n < RN; n++) acc[m][n] = _mm256_setzero_ps();
-    for (int64_t p = 0; p < np; p++) {
-        const int second = 2 * p + 1 < nb;
-        __m512i wq[4];
-        for (int m = 0; m < RM; m++) wq[m] = _mm512_loadu_si512(w[m * w_stride + p].q);
+    for (int64_t i = 0; i < nb; i++) {
+        const int64_t p = i >> 1, h = i & 1;
+        __m256i wq[4];
+        for (int m = 0; m < RM; m++) wq[m] = _mm256_loadu_si256((const __m256i *)(w[m * w_stride + p].q + 32 * h));
         for (int n = 0; n < RN; n++) {
             const act_pair *ap = a + n * np + p;
-            const __m512i av = _mm512_loadu_si512(ap->a);
-            const __m512i start = _mm512_loadu_si512(ap->start);
-            const __m512 ad = _mm512_loadu_ps(ap->d);
+            const __m256i av = _mm256_loadu_si256((const __m256i *)(ap->a + 32 * h));
+            const __m256i start = _mm256_loadu_si256((const __m256i *)(ap->start + 8 * h));
             for (int m = 0; m < RM; m++) {
-                const __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(start, wq[m], av));
-                const __m512 scale = _mm512_mul_ps(_mm512_loadu_ps(w[m * w_stride + p].d), ad);
-                acc[m][n] = _mm256_fmadd_ps(_mm512_castps512_ps256(scale), _mm512_castps512_ps256(f), acc[m][n]);
-                if (second)
-                    acc[m][n] = _mm256_fmadd_ps(_mm512_extractf32x8_ps(scale, 1), _mm512_extractf32x8_ps(f, 1), acc[m][n]);
+                const __m256 f = _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(start, wq[m], av));
+                acc[m][n] = _mm256_fmadd_ps(_mm256_broadcast_ss(products + 16 * i + n * 4 + m), f, acc[m][n]);
             }
         }
     }
@@ -177,10 +178,10 @@ AVX512 static void direct_rows(int32_t type, const uint8_t *w, int64_t row_bytes
     }
 }
 
-#define TILE_CASE(RM, RN) case (RM) * 8 + (RN): tile(w, w_stride, a, nb, RM, RN, y, y_stride); break;
+#define TILE_CASE(RM, RN) case (RM) * 8 + (RN): tile(w, w_stride, row_scales, a, token_scales, products, nb, RM, RN, y, y_stride); break;
 
-AVX512 static void run_tile(int rm, int rn, const weight_pair *w, int64_t w_stride, const act_pair *a, int64_t nb,
-                            float *y, int64_t y_stride) {
+AVX512 static void run_tile(int rm, int rn, const weight_pair *w, int64_t w_stride, const float *row_scales,
+                            const act_pair *a, const float *token_scales, float *products, int64_t nb, float *y, int64_t y_stride) {
     switch (rm * 8 + rn) {
     TILE_CASE(4, 4) TILE_CASE(4, 3) TILE_CASE(4, 2) TILE_CASE(4, 1)
     TILE_CASE(3, 4) TILE_CASE(3, 3) TILE_CASE(3, 2) TILE_CASE(3, 1)
@@ -201,33 +202,43 @@ int glossa_matmul_q8_0_vnni(int32_t type, const void *w, int64_t columns, int64_
     const int64_t row_bytes = nb * glossa_block_bytes(type);
     const int offset = type == GLOSSA_TYPE_Q5_0 ? 16 : 128;
     const int64_t chunk = tokens < TOKEN_CHUNK ? tokens : TOKEN_CHUNK;
+    const int64_t quads = (chunk + 3) / 4;
     act_pair *acts = aligned_alloc(64, sizeof(act_pair) * (size_t)(chunk * np));
     weight_pair *rows = aligned_alloc(64, sizeof(weight_pair) * (size_t)(ROW_GROUP * np));
-    if (!acts || !rows) { free(acts); free(rows); return 0; }
+    float *scratch = aligned_alloc(64, sizeof(float) * (size_t)(nb * (4 + 16 * quads + 16)));
+    if (!acts || !rows || !scratch) { free(acts); free(rows); free(scratch); return 0; }
+    float *row_scales = scratch, *token_scales = scratch + 4 * nb, *products = token_scales + 16 * quads * nb;
     float out[ROW_GROUP * 4];
     if (tokens <= 2) {
         prepare_activations((const uint8_t *)x, x_stride, tokens, nb, offset, acts);
         direct_rows(type, w, row_bytes, begin, end, acts, nb, tokens, y, y_stride);
-        free(acts);
-        free(rows);
+        free(acts); free(rows); free(scratch);
         return 1;
     }
     for (int64_t t0 = 0; t0 < tokens; t0 += chunk) {
         const int64_t tn = t0 + chunk < tokens ? chunk : tokens - t0;
         prepare_activations((const uint8_t *)x + t0 * x_stride, x_stride, tn, nb, offset, acts);
+        memset(token_scales, 0, sizeof(float) * (size_t)(16 * quads * nb));
+        for (int64_t t = 0; t < tn; t++)
+            for (int64_t i = 0; i < nb; i++)
+                for (int m = 0; m < 4; m++)
+                    token_scales[(t / 4) * 16 * nb + 16 * i + (t % 4) * 4 + m] = acts[t * np + i / 2].d[8 * (i % 2)];
         for (int64_t r0 = begin; r0 < end; r0 += ROW_GROUP) {
             const int rm = (int)(end - r0 < ROW_GROUP ? end - r0 : ROW_GROUP);
-            for (int m = 0; m < rm; m++) unpack_row(type, (const uint8_t *)w + (r0 + m) * row_bytes, nb, rows + m * np);
+            memset(row_scales, 0, sizeof(float) * (size_t)(4 * nb));
+            for (int m = 0; m < rm; m++) {
+                unpack_row(type, (const uint8_t *)w + (r0 + m) * row_bytes, nb, rows + m * np);
+                for (int64_t i = 0; i < nb; i++) row_scales[4 * i + m] = rows[m * np + i / 2].d[8 * (i % 2)];
+            }
             for (int64_t t = 0; t < tn; t += 4) {
                 const int rn = (int)(tn - t < 4 ? tn - t : 4);
-                run_tile(rm, rn, rows, np, acts + t * np, nb, out, ROW_GROUP);
+                run_tile(rm, rn, rows, np, row_scales, acts + t * np, token_scales + (t / 4) * 16 * nb, products, nb, out, ROW_GROUP);
                 for (int n = 0; n < rn; n++)
                     for (int m = 0; m < rm; m++) y[(t0 + t + n) * y_stride + r0 + m] = out[n * ROW_GROUP + m];
             }
         }
     }
-    free(acts);
-    free(rows);
+    free(acts); free(rows); free(scratch);
     return 1;
 }
 
