@@ -3,6 +3,7 @@
 #include <string.h>
 #include <immintrin.h>
 #include <stdlib.h>
+#include <malloc.h>
 
 float glossa_half_table[65536];
 
@@ -665,4 +666,9 @@ void glossa_matmul(int32_t type, const void *w, int64_t columns, int64_t begin, 
             y[t * y_stride + r] = dot_row(type, row, (const uint8_t *)x + t * x_stride, nb, columns, avx2);
         }
     }
+}
+
+void glossa_keep_buffers_in_heap(void) {
+    mallopt(M_MMAP_THRESHOLD, 512 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }

@@ -48,6 +48,10 @@ int glossa_kernel_level(void);
 /// Caps the family (at most what the CPU has); returns the level in effect.
 int glossa_set_kernel_level(int level);
 
+/// Large buffers (a step's activations) are served from the heap and reused rather than mapped
+/// and zeroed afresh by the kernel on every allocation (glibc's mmap and trim thresholds).
+void glossa_keep_buffers_in_heap(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,7 +18,8 @@ struct Linear: Sendable {
     var outFeatures: Int { weight.rows }
 
     func callAsFunction(_ x: [Float], rows: Int) -> [Float] {
-        var y = [Float](repeating: 0, count: rows * outFeatures)
+        // Every element is written by the product, so the buffer is not zeroed first.
+        var y = [Float](unsafeUninitializedCapacity: rows * outFeatures) { _, count in count = rows * outFeatures }
         QuantizedKernels.multiply(weight, x: x, rows: rows, into: &y)
         if let bias {
             for r in 0..<rows { for j in 0..<outFeatures { y[r * outFeatures + j] += bias[j] } }

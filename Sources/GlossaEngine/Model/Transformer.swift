@@ -1,3 +1,4 @@
+import CGlossaKernels
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -66,6 +67,9 @@ public final class Transformer: @unchecked Sendable {
         // Products run on Glossa's own threads; OpenBLAS only sees attention's small
         // matrix-vector products, called from those threads, where its own workers would spin.
         BLAS.threads = 1
+        // A step's buffers (up to tens of MB in a long prefill) come and go every layer: keep
+        // them in the heap instead of having the kernel map and zero fresh pages each time.
+        glossa_keep_buffers_in_heap()
         let cfg = c.config
         config = cfg
         let h = cfg.hiddenSize, d = cfg.headDimension
