@@ -155,6 +155,7 @@ import Testing
               dir: \(out)
               path: "${language}/p-${rank}-${shard}.jsonl.zst"
               max_records: 7
+              checkpoint_records: 40
             engine:
               batch_records: 8
             """
@@ -232,5 +233,115 @@ import Testing
                                         maxRecords: 3, maxBytes: 1 << 20, rank: 0, unit: "00000", temporaryDirectory: nil)
         for language in ["en", "de", "en"] { try perLanguage.write(Array("{}\n".utf8), language: language) }
         #expect(Set(try perLanguage.commit().map(\.path)) == ["en/s-00000-0000.jsonl", "de/s-00000-0000.jsonl"])
+    }
+}
+
+/// Big plain files split into byte ranges cut at line starts, and units committed in
+/// checkpointed segments.
+@Suite(.serialized) struct RangesAndCheckpointsTests {
+    /// The sample documents as plain JSONL with blank lines, a broken line and a line longer
+    /// than a range, so that ranges start inside lines and on line feeds.
+    static func plainInput(_ scratch: Scratch) throws -> (path: String, lines: [String]) {
+        let source = NormalizeJobTests.corpora.appendingPathComponent("sample-documents.jsonl.zst").path
+        let zstd = Process()
+        zstd.executableURL = URL(fileURLWithPath: "/usr/bin/zstd")
+        zstd.arguments = ["-dc", source]
+        let pipe = Pipe()
+        zstd.standardOutput = pipe
+        try zstd.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        zstd.waitUntilExit()
+        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        lines.insert("", at: 10)
+        lines.insert("{\"id\": \"broken\", \"text\": ", at: 40)
+        lines.insert("{\"id\": \"long\", \"text\": \"" + String(repeating: "lorem ipsum ", count: 900) + "\"}", at: 77)
+        let path = scratch.path("plain.jsonl")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return (path, lines)
+    }
+
+    static func config(_ out: String, input: String) throws -> PipelineConfig {
+        try PipelineConfig.parse("""
+            name: ranges
+            input:
+              paths: [\(input)]
+              split_bytes: 4096
+            metadata_field: meta
+            stages:
+              - normalize: {}
+            output:
+              dir: \(out)
+              path: "p-${rank}-${shard}.jsonl.zst"
+              max_records: 9
+              checkpoint_records: 7
+            """, file: "ranges.yaml")
+    }
+
+    /// Every output and reject line of a run directory, decompressed.
+    static func records(_ dir: String) throws -> [String] {
+        var out: [String] = []
+        let e = FileManager.default.enumerator(atPath: dir)!
+        while let f = e.nextObject() as? String {
+            guard f.hasSuffix(".zst"), !f.hasPrefix(".glossa") else { continue }
+            let zstd = Process()
+            zstd.executableURL = URL(fileURLWithPath: "/usr/bin/zstd")
+            zstd.arguments = ["-dc", dir + "/" + f]
+            let pipe = Pipe()
+            zstd.standardOutput = pipe
+            try zstd.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            zstd.waitUntilExit()
+            out += String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+        return out.sorted()
+    }
+
+    @Test func rangesCoverEveryLineOnceAcrossRanks() throws {
+        let scratch = try Scratch()
+        let (input, lines) = try Self.plainInput(scratch)
+        let units = try PipelineRunner.units(Self.config(scratch.path("x"), input: input))
+        #expect(units.count >= 8, "\(units.count) ranges")
+        let single = try PipelineRunner(config: Self.config(scratch.path("one"), input: input)).run()
+        #expect(single.isConserved)
+        #expect(single.recordsIn == lines.filter { !$0.isEmpty }.count)
+        #expect(single.blankLines == 1)
+        #expect(single.rejectReasons["malformed_json"] == 1)
+        // Every id of the input comes out exactly once.
+        let ids = try Self.records(scratch.path("one")).compactMap { line -> String? in
+            guard let o = try JSONParser.parse(line).value.objectValue else { return nil }
+            return o["id"]?.stringValue ?? (o["record"]?.stringValue).map { _ in "rejected" }
+        }
+        #expect(ids.filter { $0 != "rejected" }.count == Set(ids.filter { $0 != "rejected" }).count)
+        #expect(ids.count == single.recordsIn)
+        // Three ranks split the ranges between them and together write the same records.
+        var union = 0
+        for rank in 0..<3 {
+            let report = try PipelineRunner(config: Self.config(scratch.path("three"), input: input), rank: rank, worldSize: 3).run()
+            #expect(report.units > 0 && report.units < units.count, "rank \(rank) has \(report.units) of \(units.count) ranges")
+            union += report.recordsIn
+        }
+        #expect(union == single.recordsIn)
+        #expect(try Self.records(scratch.path("three")) == Self.records(scratch.path("one")))
+    }
+
+    @Test func aRunStoppedAtACheckpointResumesToTheSameBytes() throws {
+        let scratch = try Scratch()
+        let (input, _) = try Self.plainInput(scratch)
+        let clean = scratch.path("clean"), stopped = scratch.path("stopped")
+        let expected = try PipelineRunner(config: Self.config(clean, input: input)).run()
+        for limit in [3, 7, 12] {
+            let runner = try PipelineRunner(config: Self.config(stopped, input: input))
+            runner.interruptAfterSegments = limit
+            #expect(throws: PipelineError.self) { try runner.run() }
+        }
+        let resumed = try PipelineRunner(config: Self.config(stopped, input: input)).run()
+        #expect(resumed.resumedSegments > 0)
+        #expect(resumed.recordsIn == expected.recordsIn && resumed.stages == expected.stages)
+        #expect(resumed.shards.map(\.sha256) == expected.shards.map(\.sha256))
+        let manifests = [clean, stopped].map { FileManager.default.contents(atPath: $0 + "/manifest-rank-0.json") }
+        #expect(manifests[0] != nil)
+        // No checkpoint files are left once the units are done.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: stopped + "/.glossa/units").filter { $0.split(separator: ".").count > 2 }
+        #expect(leftovers.isEmpty, "\(leftovers)")
     }
 }

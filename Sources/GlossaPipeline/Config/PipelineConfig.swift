@@ -7,6 +7,9 @@ public struct PipelineConfig: Sendable {
         public var paths: [String]
         public var format: InputFormat = .auto
         public var fields: [String] = ["text"]
+        /// Plain (uncompressed) files larger than this are split into units of about this many
+        /// bytes, cut at line starts, so one big file spreads over the ranks; 0 never splits.
+        public var splitBytes = 64 << 20
     }
 
     public enum Stage: Sendable {
@@ -47,6 +50,9 @@ public struct PipelineConfig: Sendable {
         public var path = "part-${rank}-${shard}.jsonl.zst"
         public var maxRecords = 10_000
         public var maxBytes = 256 << 20
+        /// A unit is committed in segments of this many input lines: a killed run resumes at the
+        /// last finished segment instead of the start of the unit.
+        public var checkpointRecords = 10_000
     }
 
     public struct Engine: Sendable {
@@ -91,7 +97,7 @@ public struct PipelineConfig: Sendable {
         }
         let r = Reader(file: file)
         let top = try r.mapping(root, "the pipeline", allowed: ["name", "input", "stages", "output", "engine", "metadata_field"])
-        let input = try r.mapping(try r.required(top, "input", root), "input", allowed: ["paths", "format", "fields"])
+        let input = try r.mapping(try r.required(top, "input", root), "input", allowed: ["paths", "format", "fields", "split_bytes"])
         var config = PipelineConfig(
             name: try top["name"].map { try r.string($0, "name") } ?? (file as NSString).lastPathComponent,
             input: Input(paths: try r.strings(try r.required(input, "paths", root), "input.paths")),
@@ -104,9 +110,10 @@ public struct PipelineConfig: Sendable {
             config.input.format = format
         }
         if let f = input["fields"] { config.input.fields = try r.strings(f, "input.fields") }
+        if let n = input["split_bytes"] { config.input.splitBytes = try r.int(n, "input.split_bytes", min: 0) }
         if let m = top["metadata_field"] { config.metadataField = try r.string(m, "metadata_field") }
 
-        let output = try r.mapping(try r.required(top, "output", root), "output", allowed: ["dir", "path", "max_records", "max_bytes"])
+        let output = try r.mapping(try r.required(top, "output", root), "output", allowed: ["dir", "path", "max_records", "max_bytes", "checkpoint_records"])
         config.output.directory = try r.string(try r.required(output, "dir", root), "output.dir")
         if let p = output["path"] {
             config.output.path = try r.string(p, "output.path")
@@ -114,6 +121,7 @@ public struct PipelineConfig: Sendable {
         }
         if let n = output["max_records"] { config.output.maxRecords = try r.int(n, "output.max_records", min: 1) }
         if let n = output["max_bytes"] { config.output.maxBytes = try r.int(n, "output.max_bytes", min: 1) }
+        if let n = output["checkpoint_records"] { config.output.checkpointRecords = try r.int(n, "output.checkpoint_records", min: 1) }
 
         if let e = top["engine"] {
             let engine = try r.mapping(e, "engine", allowed: ["model", "kv_budget_tokens", "step_tokens", "batch_records"])

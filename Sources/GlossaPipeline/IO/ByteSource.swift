@@ -18,11 +18,18 @@ public final class FileSource: ByteSource {
     private let fd: Int32
     public private(set) var position = 0
 
-    public init(path: String) throws {
+    /// Reading starts `offset` bytes into the file (`position` counts from the file's start).
+    public init(path: String, offset: Int = 0) throws {
         self.path = path
         let fd = path == "-" ? dup(0) : open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw PipelineError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         self.fd = fd
+        if offset > 0 {
+            guard lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
+                throw PipelineError.readFailed(path: path, reason: "cannot seek to byte \(offset)")
+            }
+            position = offset
+        }
     }
 
     deinit { close(fd) }
@@ -91,9 +98,13 @@ public final class ZstdSource: ByteSource {
 /// Opens a file (or "-" for stdin), decompressing zstd when the content starts with its magic.
 public func openByteSource(path: String) throws -> ByteSource {
     let file = try FileSource(path: path)
-    if path.hasSuffix(".zst") || path.hasSuffix(".zstd") { return ZstdSource(file) }
-    if path != "-", let magic = try? readMagic(path), magic == 0xFD2F_B528 { return ZstdSource(file) }
-    return file
+    return isZstd(path: path) ? ZstdSource(file) : file
+}
+
+/// Whether a file is zstd-compressed (by name or by its first four bytes).
+public func isZstd(path: String) -> Bool {
+    if path.hasSuffix(".zst") || path.hasSuffix(".zstd") { return true }
+    return path != "-" && (try? readMagic(path)) == 0xFD2F_B528
 }
 
 private func readMagic(_ path: String) throws -> UInt32? {

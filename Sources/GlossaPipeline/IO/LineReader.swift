@@ -22,8 +22,10 @@ public final class LineReader {
     /// Uncompressed offset of buffer[start].
     private var offset = 0
 
-    public init(_ source: ByteSource, maxLineBytes: Int = 64 << 20, chunkBytes: Int = 1 << 20) {
+    /// `baseOffset`: the file offset of the source's first byte (offsets reported are the file's).
+    public init(_ source: ByteSource, maxLineBytes: Int = 64 << 20, chunkBytes: Int = 1 << 20, baseOffset: Int = 0) {
         self.source = source
+        offset = baseOffset
         self.maxLineBytes = maxLineBytes
         buffer = .allocate(byteCount: max(chunkBytes, 4096), alignment: 64)
     }

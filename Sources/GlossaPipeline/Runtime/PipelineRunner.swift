@@ -12,6 +12,8 @@ import GlossaText
 public final class PipelineRunner {
     public struct Report: Sendable {
         public var units = 0, skippedUnits = 0
+        /// Segments of unfinished units found checkpointed and not redone.
+        public var resumedSegments = 0
         public var recordsIn = 0, recordsOut = 0, rejected = 0, blankLines = 0
         public var rejectReasons: [String: Int] = [:]
         public var shards: [ShardInfo] = []
@@ -28,6 +30,10 @@ public final class PipelineRunner {
     /// Called after every batch: (unit index, records done in the unit, fraction of the unit's
     /// bytes read, seconds since the unit started).
     public var progress: (Int, Int, Double, Double) -> Void = { _, _, _, _ in }
+    /// Stops the run (throwing) after this many segments have been committed: a crash at a
+    /// checkpoint, for tests.
+    var interruptAfterSegments: Int?
+    private var segmentsCommitted = 0
     private var stages: [PipelineStage] = []
 
     public init(config: PipelineConfig, rank: Int = 0, worldSize: Int = 1, environment: [String: String] = [:],
@@ -99,7 +105,16 @@ public final class PipelineRunner {
                 throw PipelineError.cannotOpen(path: pattern, reason: "no such file")
             }
         }
-        return out
+        return out.flatMap { split($0, bytes: config.input.splitBytes) }
+    }
+
+    /// A plain file larger than `bytes` as byte ranges ("path#start-end"); each range's records
+    /// are the lines that start inside it. Compressed files stay whole (no random access).
+    static func split(_ path: String, bytes: Int) -> [String] {
+        guard bytes > 0, path != "-", !isZstd(path: path),
+              let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > bytes
+        else { return [path] }
+        return stride(from: 0, to: size, by: bytes).map { "\(path)#\($0)-\(min(size, $0 + bytes))" }
     }
 
     /// Stable assignment of units to ranks: the same unit always lands on the same rank.
@@ -135,7 +150,8 @@ public final class PipelineRunner {
                 log("unit \(index) \(unit): already done (\(done.recordsIn) records)")
                 continue
             }
-            let done = try process(unit: unit, index: index)
+            let (done, resumed) = try process(unit: unit, index: index)
+            report.resumedSegments += resumed
             try done.write(marker, temporaryDirectory: temporaryDirectory)
             report.add(done)
             log("unit \(index) \(unit): \(done.recordsIn) in, \(done.recordsOut) out, \(done.rejected) rejected")
@@ -145,22 +161,58 @@ public final class PipelineRunner {
         return report
     }
 
-    private func process(unit: String, index: Int) throws -> UnitMarker {
+    /// Where the checkpoint of segment `segment` of unit `index` lives.
+    static func segmentPath(_ directory: String, unit index: Int, segment: Int) -> String {
+        "\(directory)/.glossa/units/\(String(index).leftPadded(to: 5)).\(String(segment).leftPadded(to: 5)).json"
+    }
+
+    /// A unit is read in segments of `checkpointRecords` input lines. Each segment's shards are
+    /// published with a checkpoint marker as soon as it is done; a resumed run skips finished
+    /// segments (reading past their lines) and redoes the rest. Segment boundaries depend only
+    /// on the input, so a resumed run writes exactly the files of an uninterrupted one.
+    private func process(unit: String, index: Int) throws -> (UnitMarker, resumed: Int) {
+        let lines = try UnitLines(unit: unit)
+        let directory = config.output.directory
+        var marker = UnitMarker(input: unit, fingerprint: config.fingerprint)
+        var segment = 0, resumed = 0
+        let started = Date()
+        while true {
+            let path = Self.segmentPath(directory, unit: index, segment: segment)
+            if let done = UnitMarker.read(path), done.fingerprint == config.fingerprint, done.input == unit {
+                while lines.number < done.endLine, try lines.next() != nil {}
+                marker.merge(done)
+                segment += 1
+                resumed += 1
+                if done.isLast { break }
+                continue
+            }
+            let done = try process(segment: segment, of: unit, index: index, lines: lines, started: started)
+            try done.write(path, temporaryDirectory: temporaryDirectory)
+            segmentsCommitted += 1
+            if let limit = interruptAfterSegments, segmentsCommitted >= limit {
+                throw PipelineError.invalidArgument("interrupted after \(limit) segments")
+            }
+            marker.merge(done)
+            segment += 1
+            if done.isLast { break }
+        }
+        for s in 0..<segment { try? FileManager.default.removeItem(atPath: Self.segmentPath(directory, unit: index, segment: s)) }
+        return (marker, resumed)
+    }
+
+    private func process(segment: Int, of unit: String, index: Int, lines: UnitLines, started: Date) throws -> UnitMarker {
         let template = try PathTemplate(config.output.path)
-        let unitName = String(index).leftPadded(to: 5)
+        let name = String(index).leftPadded(to: 5) + "-" + String(segment).leftPadded(to: 4)
         let output = ShardedWriter(directory: config.output.directory, template: template, maxRecords: config.output.maxRecords,
-                                   maxBytes: config.output.maxBytes, rank: rank, unit: unitName,
+                                   maxBytes: config.output.maxBytes, rank: rank, unit: name,
                                    temporaryDirectory: temporaryDirectory)
         let rejects = ShardedWriter(directory: config.output.directory, template: try PathTemplate("rejects/part-${rank}-${shard}.jsonl.zst"),
-                                    maxRecords: config.output.maxRecords, maxBytes: config.output.maxBytes, rank: rank, unit: unitName,
+                                    maxRecords: config.output.maxRecords, maxBytes: config.output.maxBytes, rank: rank, unit: name,
                                     temporaryDirectory: temporaryDirectory)
         var marker = UnitMarker(input: unit, fingerprint: config.fingerprint)
         do {
-            let source = try openByteSource(path: unit)
-            let reader = LineReader(source)
-            let size = Double((try? FileManager.default.attributesOfItem(atPath: unit)[.size] as? Int) ?? 0)
-            let started = Date()
-            let isText = config.input.format == .text || (config.input.format == .auto && (unit.hasSuffix(".txt") || unit.hasSuffix(".txt.zst")))
+            let isText = config.input.format == .text || (config.input.format == .auto && (lines.path.hasSuffix(".txt") || lines.path.hasSuffix(".txt.zst")))
+            let inputName = (lines.path as NSString).lastPathComponent
             var batch: [(PipelineRecord, line: Int, offset: Int, raw: [UInt8])] = []
             func flush() throws {
                 guard !batch.isEmpty else { return }
@@ -183,22 +235,27 @@ public final class PipelineRunner {
                 }
                 batch.removeAll()
             }
-            while let line = try reader.next() {
+            let end = lines.number + config.output.checkpointRecords
+            marker.isLast = true
+            while lines.number < end {
+                guard let line = try lines.next() else { break }
                 switch line {
                 case let .text(bytes, number, offset):
                     if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { marker.blankLines += 1; continue }
-                    batch.append((RecordLines.parse(bytes, isText: isText, name: (unit as NSString).lastPathComponent, line: number),
-                                  number, offset, Array(bytes)))
+                    batch.append((RecordLines.parse(bytes, isText: isText, name: inputName, line: number), number, offset, Array(bytes)))
                 case let .tooLong(length, number, offset):
                     let record = PipelineRecord(object: JSONObject(), rejection: Rejection(Rejection.lineTooLong, "line of \(length) bytes"), repairs: 0)
                     batch.append((record, number, offset, []))
                 }
                 if batch.count >= config.engine.batchRecords {
                     try flush()
-                    progress(index, marker.recordsIn, size > 0 ? min(1, Double(source.position) / size) : 0, Date().timeIntervalSince(started))
+                    progress(index, lines.number, lines.fractionRead, Date().timeIntervalSince(started))
                 }
             }
             try flush()
+            // A full segment may end exactly at the end of the input; the next (empty) one says so.
+            marker.isLast = lines.number < end
+            marker.endLine = lines.number
             marker.shards = try output.commit() + rejects.commit()
         } catch {
             output.abandon()
@@ -241,6 +298,10 @@ struct UnitMarker {
     var rejectReasons: [String: Int] = [:]
     var shards: [ShardInfo] = []
     var stages: [(String, JSONValue)] = []
+    /// Checkpoints of segments: input lines read when the segment ended, and whether the input
+    /// ended with it.
+    var endLine = 0
+    var isLast = false
 
     init(input: String, fingerprint: String) {
         self.input = input
@@ -261,6 +322,8 @@ struct UnitMarker {
             for member in r.members { if case let .number(n) = member.value { m.rejectReasons[member.key] = Int(n) ?? 0 } }
         }
         m.shards = shards.compactMap(ShardInfo.init(json:))
+        m.endLine = int("end_line")
+        if case .bool(let last)? = object["last"] { m.isLast = last }
         return m
     }
 
@@ -272,6 +335,7 @@ struct UnitMarker {
             "reject_reasons": .object(JSONObject(rejectReasons.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .number(String($0.value))) })),
             "shards": .array(shards.map(\.json)),
             "stages": .object(JSONObject(stages.map { .init(key: $0.0, value: $0.1) })),
+            "end_line": .number(String(endLine)), "last": .bool(isLast),
         ])
         let sink = try AtomicFileSink(path: path, temporaryDirectory: temporaryDirectory)
         var bytes: [UInt8] = []
@@ -279,6 +343,82 @@ struct UnitMarker {
         bytes.append(0x0A)
         try sink.write(bytes)
         try sink.commit()
+    }
+}
+
+extension UnitMarker {
+    mutating func merge(_ m: UnitMarker) {
+        recordsIn += m.recordsIn; recordsOut += m.recordsOut; rejected += m.rejected; blankLines += m.blankLines
+        rejectReasons.merge(m.rejectReasons, uniquingKeysWith: +)
+        shards += m.shards
+        var merged = stages
+        for (name, counts) in m.stages {
+            if let i = merged.firstIndex(where: { $0.0 == name }) { merged[i].1 = mergeCounts(merged[i].1, counts) } else { merged.append((name, counts)) }
+        }
+        stages = merged
+        endLine = m.endLine
+        isLast = m.isLast
+    }
+}
+
+/// The lines of one unit: a whole file, or the lines that start inside a byte range of a plain
+/// file ("path#start-end"). Line numbers count from the unit's first line; offsets are the file's.
+final class UnitLines {
+    let path: String
+    let range: Range<Int>?
+    private let source: ByteSource
+    private let reader: LineReader
+    private var skipped = 0
+    private var finished = false
+    private let size: Double
+    private(set) var number = 0
+
+    init(unit: String) throws {
+        if let hash = unit.lastIndex(of: "#"), case let bounds = unit[unit.index(after: hash)...].split(separator: "-"),
+           bounds.count == 2, let start = Int(bounds[0]), let end = Int(bounds[1]), start < end {
+            path = String(unit[..<hash])
+            range = start..<end
+        } else {
+            path = unit
+            range = nil
+        }
+        if let range, range.lowerBound > 0 {
+            // Start on the byte before the range: the (partial) line read first belongs to the
+            // previous range, unless that byte is a line feed, when it is empty.
+            source = try FileSource(path: path, offset: range.lowerBound - 1)
+            reader = LineReader(source, baseOffset: range.lowerBound - 1)
+            _ = try reader.next()
+            skipped = 1
+        } else {
+            source = try openByteSource(path: path)
+            reader = LineReader(source)
+        }
+        size = Double(range?.count ?? ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? 0))
+    }
+
+    func next() throws -> LineReader.Line? {
+        guard !finished, let line = try reader.next() else { finished = true; return nil }
+        if let range, line.offset >= range.upperBound { finished = true; return nil }
+        switch line {
+        case let .text(bytes, n, offset):
+            number = n - skipped
+            return .text(bytes, number: number, offset: offset)
+        case let .tooLong(length, n, offset):
+            number = n - skipped
+            return .tooLong(bytes: length, number: number, offset: offset)
+        }
+    }
+
+    var fractionRead: Double {
+        size > 0 ? min(1, Double(source.position - (range?.lowerBound ?? 0)) / size) : 0
+    }
+}
+
+extension LineReader.Line {
+    var offset: Int {
+        switch self {
+        case let .text(_, _, offset), let .tooLong(_, _, offset): offset
+        }
     }
 }
 
