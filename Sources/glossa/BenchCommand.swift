@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print ratios against a peer measured in the same run.",
-        subcommands: [NormalizeBench.self, DetectBench.self, TokenizerBench.self, EngineBench.self, BatchBench.self]
+        subcommands: [NormalizeBench.self, DetectBench.self, TokenizerBench.self, EngineBench.self, BatchBench.self, PipelineBench.self]
     )
 }
 
@@ -318,5 +318,44 @@ struct BatchBench: ParsableCommand {
         }
         let seconds = System.monotonicSeconds() - t
         print("  classify (5 labels): \(format1(Double(docs.count) / seconds)) docs/s over \(docs.count) sample documents")
+    }
+}
+
+struct PipelineBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "Pipeline overhead: engine tokens/s through a translation pipeline vs the batch engine alone on the same requests.",
+        discussion: """
+        Runs the pipeline (output to a scratch folder), keeping every request its translate stage
+        sends; then gives all those requests to one batch engine at once, the engine's best case.
+        Tokens are prompt + generated tokens. Target: the pipeline at >= 0.9x the engine.
+        """
+    )
+
+    @Argument(help: "Pipeline definition with a translate stage.")
+    var pipeline: String = "pipelines/translate-tickets.yaml"
+
+    func run() throws {
+        var config = try PipelineConfig.load(path: pipeline)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("glossa-bench-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        config.output.directory = scratch
+        let runner = try PipelineRunner(config: config, environment: environment)
+        runner.recordsEngineRequests = true
+        guard let engine = runner.translationEngine else { throw ValidationError("\(pipeline) has no translate stage") }
+        let report = try runner.run()
+        let stats = report.stages["translate"]?.objectValue
+        func count(_ key: String) -> Int { Int(stats?[key].flatMap { if case let .number(n) = $0 { n } else { nil } } ?? "0") ?? 0 }
+        let pipelineTokens = count("prompt_tokens") + count("generated_tokens")
+        let requests = runner.engineRequests
+        let t = System.monotonicSeconds()
+        let outputs = engine.run(requests)
+        let engineSeconds = System.monotonicSeconds() - t
+        let engineTokens = outputs.reduce(0) { $0 + $1.promptTokens + $1.tokens.count }
+        let pipelineRate = Double(pipelineTokens) / report.seconds, engineRate = Double(engineTokens) / engineSeconds
+        print("pipeline benchmark: \(pipeline), \(report.recordsIn) records, \(requests.count) engine requests")
+        print("  glossa run:    \(pipelineTokens) tokens in \(format2(report.seconds)) s = \(format1(pipelineRate)) tok/s (all stages, shards written)")
+        print("  engine alone:  \(engineTokens) tokens in \(format2(engineSeconds)) s = \(format1(engineRate)) tok/s (the same requests in one batch run)")
+        print("  pipeline / engine: \(format2(pipelineRate / engineRate))x (target >= 0.9x)")
     }
 }

@@ -116,16 +116,29 @@ public final class BatchEngine: @unchecked Sendable {
     }
 
     /// Runs requests to completion with continuous batching; results in request order.
-    public func run(_ requests: [GenerationRequest], onEvent: @escaping (Int, GenerationEvent) -> Void = { _, _ in }) -> [GenerationOutput] {
-        var results = [GenerationOutput?](repeating: nil, count: requests.count)
+    /// `followUp` is called as each request finishes and may return more requests, which join
+    /// the running batch at once (numbered after the ones before them): a caller's second pass
+    /// overlaps the first instead of running after it.
+    public func run(_ requests: [GenerationRequest], onEvent: @escaping (Int, GenerationEvent) -> Void = { _, _ in },
+                    followUp: ((Int, GenerationOutput) -> [GenerationRequest])? = nil) -> [GenerationOutput] {
+        var results: [GenerationOutput?] = []
         var state = Schedule()
-        for (i, r) in requests.enumerated() {
-            state.waiting.append(makeSequence(i, r) { event in
-                if case let .finished(out) = event { results[i] = out }
-                onEvent(i, event)
-            })
+        var added: [GenerationRequest] = requests
+        while !added.isEmpty || !state.isIdle {
+            for r in added {
+                let i = results.count
+                results.append(nil)
+                state.waiting.append(makeSequence(i, r) { event in
+                    if case let .finished(out) = event {
+                        results[i] = out
+                        if let more = followUp?(i, out) { added += more }
+                    }
+                    onEvent(i, event)
+                })
+            }
+            added.removeAll()
+            if !state.isIdle { cycle(&state) }
         }
-        while !state.isIdle { cycle(&state) }
         return results.map { $0 ?? GenerationOutput() }
     }
 

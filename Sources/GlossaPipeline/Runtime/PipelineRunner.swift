@@ -25,6 +25,13 @@ public final class PipelineRunner {
 
     public let config: PipelineConfig
     public let rank: Int
+    /// Engine requests of the translate stage are kept (and returned by `engineRequests`).
+    public var recordsEngineRequests = false {
+        didSet { for case let t as TranslateStage in stages { t.recordedRequests = recordsEngineRequests ? [] : nil } }
+    }
+    public var engineRequests: [GenerationRequest] { stages.compactMap { ($0 as? TranslateStage)?.recordedRequests }.flatMap { $0 } }
+    /// The translate stage's engine (the same model and settings the run uses).
+    public var translationEngine: BatchEngine? { stages.compactMap { ($0 as? TranslateStage)?.engine }.first }
     public let worldSize: Int
     let log: (String) -> Void
     /// Called after every batch: (unit index, records done in the unit, fraction of the unit's

@@ -15,7 +15,9 @@ final class TranslateStage: PipelineStage {
     let fields: TextFields
     let metadataField: String
     let targetName: String
-    var chunks = 0, retries = 0, failures = 0, skipped = 0, generatedTokens = 0
+    var chunks = 0, retries = 0, failures = 0, skipped = 0, generatedTokens = 0, promptTokens = 0
+    /// Every request sent to the engine, kept when set (the pipeline-overhead benchmark replays them).
+    var recordedRequests: [GenerationRequest]?
 
     init(engine: BatchEngine, options: PipelineConfig.TranslateOptions, fields: [String], metadataField: String) {
         self.engine = engine
@@ -63,21 +65,7 @@ final class TranslateStage: PipelineStage {
             if sameLanguage { skipped += 1 }
             batch[i].object["translation"] = .object(translation)
         }
-        try run(&jobs, reminder: false)
-        // Retry once the pieces whose markers got lost.
-        var failed = jobs.indices.filter { j in jobs[j].translated.contains { $0 == nil } }
-        if !failed.isEmpty {
-            retries += failed.count
-            var again = failed.map { j -> Job in
-                var job = jobs[j]
-                job.translated = []
-                job.pieces = split(job.protected.text, locale: job.language)
-                return job
-            }
-            try run(&again, reminder: true)
-            for (k, j) in failed.enumerated() { jobs[j] = again[k] }
-            failed = jobs.indices.filter { j in jobs[j].translated.contains { $0 == nil } }
-        }
+        try translate(&jobs)
         for job in jobs {
             guard batch[job.record].rejection == nil else { continue }
             if job.translated.contains(where: { $0 == nil }) {
@@ -134,60 +122,90 @@ final class TranslateStage: PipelineStage {
         return (String(s.dropLast(tail.count)).trimmingCharacters(in: .whitespacesAndNewlines), tail)
     }
 
-    private func run(_ jobs: inout [Job], reminder: Bool) throws {
-        var requests: [GenerationRequest] = []
-        var owners: [(Int, Int)] = []
+    /// Both passes in one engine run: a field whose spans did not survive is re-submitted (with
+    /// markers and the reminder) as soon as its last piece is back, so the retries share the
+    /// batch with the first pass instead of running after it.
+    private func translate(_ original: inout [Job]) throws {
+        var jobs = original   // captured by the engine's follow-up closure
         let glossary = options.glossary.isEmpty ? "" :
             " Always translate these terms as given: " + options.glossary.map { "\($0.0) → \($0.1)" }.joined(separator: "; ") + "."
-        let keep = reminder
-            ? " Keep every marker like ⟦0⟧ exactly as it is; every ⟦n⟧ marker of the text must appear in your reply, unchanged."
-            : " Keep URLs, e-mail addresses, @mentions, ticket ids and code exactly as they are."
-        let system = "You are a professional translator. Translate the user's text into \(targetName)." + keep
-            + glossary + " Reply with the translation only."
-        for (j, job) in jobs.enumerated() {
-            jobs[j].translated = Array(repeating: nil, count: job.pieces.count)
-            for (k, piece) in job.pieces.enumerated() {
+        func system(reminder: Bool) -> String {
+            let keep = reminder
+                ? " Keep every marker like ⟦0⟧ exactly as it is; every ⟦n⟧ marker of the text must appear in your reply, unchanged."
+                : " Keep URLs, e-mail addresses, @mentions, ticket ids and code exactly as they are."
+            return "You are a professional translator. Translate the user's text into \(targetName)." + keep + glossary + " Reply with the translation only."
+        }
+        let prompts = [system(reminder: false), system(reminder: true)]
+        var owners: [(job: Int, piece: Int)] = []   // per engine request
+        var waiting = [Int](repeating: 0, count: jobs.count)
+        var retried = [Bool](repeating: false, count: jobs.count)
+        // The requests of a job's current pass; pieces without text are done at once.
+        func requests(for j: Int) -> [GenerationRequest] {
+            jobs[j].translated = Array(repeating: nil, count: jobs[j].pieces.count)
+            var out: [GenerationRequest] = []
+            for (k, piece) in jobs[j].pieces.enumerated() {
                 if piece.text.isEmpty { jobs[j].translated[k] = ""; continue }
-                var r = GenerationRequest(.messages([ChatMessage(.system, system), ChatMessage(.user, piece.text)]))
+                var r = GenerationRequest(.messages([ChatMessage(.system, prompts[retried[j] ? 1 : 0]), ChatMessage(.user, piece.text)]))
                 r.maxTokens = options.maxTokens
-                requests.append(r)
+                out.append(r)
                 owners.append((j, k))
             }
+            waiting[j] = out.count
+            chunks += out.count
+            recordedRequests? += out
+            return out
         }
-        chunks += requests.count
-        let outputs = engine.run(requests)
-        for ((j, k), out) in zip(owners, outputs) {
-            generatedTokens += out.tokens.count
-            guard out.stopReason != .error else { continue }
-            jobs[j].translated[k] = out.content.trimmingCharacters(in: .whitespacesAndNewlines)
+        // A finished pass: keep the field if its spans survived, else retry once.
+        func settle(_ j: Int) -> [GenerationRequest] {
+            if check(&jobs[j], reminder: retried[j]) || retried[j] { return [] }
+            retried[j] = true
+            retries += 1
+            jobs[j].pieces = split(jobs[j].protected.text, locale: jobs[j].language)
+            let more = requests(for: j)
+            return more.isEmpty ? settle(j) : more
         }
-        // A field counts only if its protected spans are all there (verbatim, or as markers on the
-        // retry); then it is kept as one piece.
+        var initial: [GenerationRequest] = []
         for j in jobs.indices {
-            let joined = zip(jobs[j].translated, jobs[j].pieces).map { ($0.0 ?? "⟦missing⟧") + $0.1.separator }.joined()
-            let survived: String?
-            if reminder {
-                survived = jobs[j].protected.restore(joined)
-            } else {
-                survived = joined.contains("⟦missing⟧") || !jobs[j].protected.spans.allSatisfy({ span in
-                    joined.components(separatedBy: span).count >= jobs[j].source.components(separatedBy: span).count
-                }) ? nil : joined
-            }
-            if let restored = survived {
-                // Markers restored across the whole field; keep the text as one piece.
-                jobs[j].translated = [String(restored.dropLast(jobs[j].pieces.last?.separator.count ?? 0))]
-                jobs[j].pieces = [(restored, jobs[j].pieces.last?.separator ?? "")]
-            } else {
-                jobs[j].translated = jobs[j].translated.map { _ in nil }
-            }
+            let r = requests(for: j)
+            initial += r.isEmpty ? settle(j) : r
         }
+        _ = engine.run(initial, followUp: { i, out in
+            let (j, k) = owners[i]
+            self.generatedTokens += out.tokens.count
+            self.promptTokens += out.promptTokens
+            if out.stopReason != .error { jobs[j].translated[k] = out.content.trimmingCharacters(in: .whitespacesAndNewlines) }
+            waiting[j] -= 1
+            return waiting[j] == 0 ? settle(j) : []
+        })
+        original = jobs
     }
 
-    func resetStats() { chunks = 0; retries = 0; failures = 0; skipped = 0; generatedTokens = 0 }
+    /// Whether a job's pieces kept all protected spans (verbatim, or as markers on the retry);
+    /// then the field becomes one piece with the spans restored, else its pieces are cleared.
+    private func check(_ job: inout Job, reminder: Bool) -> Bool {
+        let joined = zip(job.translated, job.pieces).map { ($0.0 ?? "⟦missing⟧") + $0.1.separator }.joined()
+        let survived: String?
+        if reminder {
+            survived = job.protected.restore(joined)
+        } else {
+            survived = joined.contains("⟦missing⟧") || !job.protected.spans.allSatisfy({ span in
+                joined.components(separatedBy: span).count >= job.source.components(separatedBy: span).count
+            }) ? nil : joined
+        }
+        guard let restored = survived else {
+            job.translated = job.translated.map { _ in nil }
+            return false
+        }
+        job.translated = [String(restored.dropLast(job.pieces.last?.separator.count ?? 0))]
+        job.pieces = [(restored, job.pieces.last?.separator ?? "")]
+        return true
+    }
+
+    func resetStats() { chunks = 0; retries = 0; failures = 0; skipped = 0; generatedTokens = 0; promptTokens = 0 }
 
     var statsJSON: JSONValue {
         .object(JSONObject(["chunks": .number(String(chunks)), "retried": .number(String(retries)),
                             "placeholder_failures": .number(String(failures)), "same_language": .number(String(skipped)),
-                            "generated_tokens": .number(String(generatedTokens))]))
+                            "prompt_tokens": .number(String(promptTokens)), "generated_tokens": .number(String(generatedTokens))]))
     }
 }
