@@ -18,8 +18,8 @@
 
 // One token's activations per pair of blocks (192 B): bytes, starting lanes, scales.
 typedef struct { int8_t a[64]; int32_t start[16]; float d[16]; } act_pair;
-// One weight row per pair of blocks (128 B): unsigned bytes and scales.
-typedef struct { uint8_t q[64]; float d[16]; } weight_pair;
+// One weight row per pair of blocks: unsigned bytes (scales are kept apart, see unpack_row).
+typedef struct { uint8_t q[64]; } weight_pair;
 
 static int kernel_level = -1;
 
@@ -73,8 +73,8 @@ AVX512 static void prepare_activations(const uint8_t *x, int64_t stride, int64_t
     }
 }
 
-// Pair p of a weight row as unsigned bytes (and its two scales); a missing odd block is zero.
-INLINE_AVX512 __m512i unpack_pair(int32_t type, const void *row, int64_t nb, int64_t p, __m512 *d) {
+// Pair p of a weight row as unsigned bytes; a missing odd block is zero.
+INLINE_AVX512 __m512i unpack_pair_bytes(int32_t type, const void *row, int64_t nb, int64_t p) {
     const int64_t i = 2 * p;
     const int second = i + 1 < nb;
     if (type == GLOSSA_TYPE_Q5_0) {
@@ -90,23 +90,32 @@ INLINE_AVX512 __m512i unpack_pair(int32_t type, const void *row, int64_t nb, int
         memcpy(&h0, b[i].qh, 4);
         if (second) memcpy(&h1, b[i + 1].qh, 4);
         // Bit j of qh is the fifth bit of element j: byte j of the pair.
-        *d = pair_scales(half_to_float(b[i].d), second ? half_to_float(b[i + 1].d) : 0.0f);
         return _mm512_mask_add_epi8(v, (__mmask64)h0 | ((__mmask64)h1 << 32), v, _mm512_set1_epi8(16));
     }
     const block_q8_0 *b = row;
     const __m256i q0 = _mm256_loadu_si256((const __m256i *)b[i].qs);
     const __m256i q1 = second ? _mm256_loadu_si256((const __m256i *)b[i + 1].qs) : _mm256_set1_epi8((char)0x80);
-    *d = pair_scales(half_to_float(b[i].d), second ? half_to_float(b[i + 1].d) : 0.0f);
     return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1), _mm512_set1_epi8((char)0x80));
 }
 
-// One weight row into pairs of unsigned bytes.
-AVX512 static void unpack_row(int32_t type, const void *row, int64_t nb, weight_pair *out) {
-    for (int64_t p = 0; p < (nb + 1) / 2; p++) {
-        __m512 d;
-        _mm512_storeu_si512(out[p].q, unpack_pair(type, row, nb, p, &d));
-        _mm512_storeu_ps(out[p].d, d);
-    }
+// Scale of block i of a row (both formats keep it in their first two bytes).
+static inline float block_scale(int32_t type, const void *row, int64_t i) {
+    uint16_t d;
+    memcpy(&d, (const uint8_t *)row + i * (type == GLOSSA_TYPE_Q5_0 ? sizeof(block_q5_0) : sizeof(block_q8_0)), 2);
+    return half_to_float(d);
+}
+
+// Pair p of a weight row as unsigned bytes and its two scales (lanes 0-7 and 8-15).
+INLINE_AVX512 __m512i unpack_pair(int32_t type, const void *row, int64_t nb, int64_t p, __m512 *d) {
+    const int64_t i = 2 * p;
+    *d = pair_scales(block_scale(type, row, i), i + 1 < nb ? block_scale(type, row, i + 1) : 0.0f);
+    return unpack_pair_bytes(type, row, nb, p);
+}
+
+// Row m of a group of four into pairs of unsigned bytes; scales[4 * i + m] = scale of block i.
+AVX512 static void unpack_row(int32_t type, const void *row, int64_t nb, weight_pair *out, float *scales, int m) {
+    for (int64_t p = 0; p < (nb + 1) / 2; p++) _mm512_storeu_si512(out[p].q, unpack_pair_bytes(type, row, nb, p));
+    for (int64_t i = 0; i < nb; i++) scales[4 * i + m] = block_scale(type, row, i);
 }
 
 // Horizontal sum in the order of kernels.c's horizontal_sum_avx2 (and llama.cpp's hsum).
@@ -226,10 +235,7 @@ int glossa_matmul_q8_0_vnni(int32_t type, const void *w, int64_t columns, int64_
         for (int64_t r0 = begin; r0 < end; r0 += ROW_GROUP) {
             const int rm = (int)(end - r0 < ROW_GROUP ? end - r0 : ROW_GROUP);
             memset(row_scales, 0, sizeof(float) * (size_t)(4 * nb));
-            for (int m = 0; m < rm; m++) {
-                unpack_row(type, (const uint8_t *)w + (r0 + m) * row_bytes, nb, rows + m * np);
-                for (int64_t i = 0; i < nb; i++) row_scales[4 * i + m] = rows[m * np + i / 2].d[8 * (i % 2)];
-            }
+            for (int m = 0; m < rm; m++) unpack_row(type, (const uint8_t *)w + (r0 + m) * row_bytes, nb, rows + m * np, row_scales, m);
             for (int64_t t = 0; t < tn; t += 4) {
                 const int rn = (int)(tn - t < 4 ? tn - t : 4);
                 run_tile(rm, rn, rows, np, row_scales, acts + t * np, token_scales + (t / 4) * 16 * nb, products, nb, out, ROW_GROUP);
