@@ -259,8 +259,8 @@ struct BatchBench: ParsableCommand {
     @Option(help: "Batch sizes.")
     var batches: [Int] = [1, 4, 8, 16, 32]
 
-    @Option(help: "llama-batched-bench S (total tok/s, 2 threads) for the same batch sizes (shared/reference/llamacpp-baseline.md).")
-    var peer: [Double] = [96.2, 130.8, 156.1, 168.3, 166.5]
+    @Option(help: "llama-batched-bench S (total tok/s, 2 threads) for the same batch sizes (default: shared/reference/llamacpp-baseline.md's for B = 1, 4, 8, 16, 32).")
+    var peer: [Double] = []
 
     @Option(help: "llama-batched-bench to run after Glossa on the same model (its S replaces --peer).")
     var llamaBatchedBench: String?
@@ -290,7 +290,8 @@ struct BatchBench: ParsableCommand {
             rates.append(Double(total) / seconds)
             print("  B=\(pad(String(b), 2, left: true)): \(pad(format1(rates.last!), 7, left: true)) tok/s total (\(total) tokens in \(format2(seconds)) s)")
         }
-        var peers = peer, source = "llama.cpp's figures for this machine"
+        let reference: [Int: Double] = [1: 96.2, 4: 130.8, 8: 156.1, 16: 168.3, 32: 166.5]
+        var peers = peer.isEmpty ? batches.map { reference[$0] ?? .nan } : peer, source = "llama.cpp's figures for this machine"
         if let llamaBatchedBench {
             let printed = try runPeer(llamaBatchedBench, ["-m", model, "-t", "2", "-tb", "2", "-c", "8192", "-b", "2048", "-ub", "512",
                                                           "-npp", "128", "-ntg", "64", "-npl", batches.map(String.init).joined(separator: ","),
