@@ -22,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "CICU", pkgConfig: "icu-i18n", providers: [.apt(["libicu-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "CICUShim",
             dependencies: ["CICU"],
@@ -37,7 +38,7 @@ let package = Package(
         .target(name: "CGlossaKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         .target(name: "GlossaEngine", dependencies: ["GlossaText", "COpenBLAS", "CGlossaKernels"]),
         .target(name: "GlossaPipeline", dependencies: [
-            "GlossaText", "GlossaEngine", "CZstd", .product(name: "Yams", package: "Yams"),
+            "GlossaText", "GlossaEngine", "CZstd", "CZlib", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(
             name: "glossa",

@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ASSETS="${GLOSSA_ASSETS:-$ROOT/assets}"
 
-APT_PACKAGES=(libicu-dev libopenblas-dev libzstd-dev zstd pkg-config unicode-data bzip2)
+APT_PACKAGES=(libicu-dev libopenblas-dev libzstd-dev zstd zlib1g-dev pkg-config unicode-data bzip2)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -9,7 +9,7 @@ struct Glossa: ParsableCommand {
         commandName: "glossa",
         abstract: "Multilingual text through batch pipelines with an in-process Qwen LLM.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, StatusCommand.self, NormalizeCommand.self, DetectCommand.self, LanguagesCommand.self, GenerateCommand.self, BenchCommand.self, InfoCommand.self]
+        subcommands: [RunCommand.self, StatusCommand.self, NormalizeCommand.self, DetectCommand.self, LanguagesCommand.self, GenerateCommand.self, ModelCommand.self, BenchCommand.self, InfoCommand.self]
     )
 }
 
