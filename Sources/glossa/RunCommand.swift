@@ -69,20 +69,40 @@ struct RunCommand: ParsableCommand {
 }
 
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Finished and missing input units of a pipeline's output.")
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Finished and missing input units of a pipeline's output, and the ranks to re-run.",
+        discussion: """
+            The ranks that own missing units are printed as a Slurm array range with the sbatch
+            command that re-runs exactly them (pipelines/slurm/glossa-array.sbatch). The world size
+            is --world-size, else the one recorded in the output's manifests, else 1.
+            """
+    )
 
     @Argument(help: "Pipeline definition.")
     var pipeline: String
 
+    @Option(help: "Number of ranks the pipeline runs with.")
+    var worldSize: Int?
+
     func run() throws {
         let config = try PipelineConfig.load(path: pipeline)
         let units = try PipelineRunner.units(config)
+        let world = worldSize ?? PipelineRunner.recordedWorldSize(config.output.directory) ?? 1
+        guard world >= 1 else { throw ValidationError("--world-size must be >= 1") }
         var missing: [Int] = []
+        var ranks = Set<Int>()
         for (i, unit) in units.enumerated() {
             let done = FileManager.default.fileExists(atPath: PipelineRunner.markerPath(config.output.directory, unit: i))
-            print("\(done ? "done   " : "missing") \(i) \(unit)")
-            if !done { missing.append(i) }
+            let rank = PipelineRunner.rank(of: unit, worldSize: world)
+            print("\(done ? "done   " : "missing") \(i) \(unit) (rank \(rank))")
+            if !done { missing.append(i); ranks.insert(rank) }
         }
         print("\(units.count - missing.count) of \(units.count) units done" + (missing.isEmpty ? "" : "; missing: \(missing.map(String.init).joined(separator: ","))"))
+        if !missing.isEmpty {
+            let array = PipelineRunner.arrayRanges(ranks.sorted())
+            print("ranks to re-run (world size \(world)): --array=\(array)")
+            print("  sbatch --array=\(array) --export=ALL,GLOSSA_WORLD_SIZE=\(world) pipelines/slurm/glossa-array.sbatch \(pipeline)")
+        }
     }
 }

@@ -43,12 +43,11 @@ public final class PipelineRunner {
     }
 
     static func makeStages(_ config: PipelineConfig, environment: [String: String]) throws -> [PipelineStage] {
-        var model: LanguageModel?
-        func engineModel() throws -> LanguageModel {
-            if let model { return model }
-            let path = config.engine.model == "default" ? LanguageModel.defaultModelPath(environment: environment) : config.engine.model
-            do { model = try LanguageModel.load(path) } catch { throw PipelineError.invalidArgument("cannot load model \(path): \(error)") }
-            return model!
+        var backend: InferenceBackend?
+        func engineBackend() throws -> InferenceBackend {
+            if let backend { return backend }
+            backend = try makeBackend(config.engine, environment: environment)
+            return backend!
         }
         let fields = config.input.fields
         return try config.stages.map { stage -> PipelineStage in
@@ -68,11 +67,35 @@ public final class PipelineRunner {
             case let .filter(languages, scripts, minC, maxC):
                 return FilterStage(languages: languages, scripts: scripts, minCharacters: minC, maxCharacters: maxC, fields: fields, metadataField: config.metadataField)
             case let .translate(options):
-                let engine = BatchEngine(model: try engineModel(), kvBudgetTokens: config.engine.kvBudgetTokens, stepTokens: config.engine.stepTokens)
-                return TranslateStage(engine: engine, options: options, fields: fields, metadataField: config.metadataField)
+                return TranslateStage(backend: try engineBackend(), options: options, fields: fields, metadataField: config.metadataField)
             case let .classify(options):
-                return ClassifyStage(model: try engineModel(), options: options, fields: fields, metadataField: config.metadataField)
+                return ClassifyStage(backend: try engineBackend(), options: options, fields: fields, metadataField: config.metadataField)
             }
+        }
+    }
+
+    /// The pipeline's model: loaded in-process, or an OpenAI-compatible server.
+    public static func makeBackend(_ engine: PipelineConfig.Engine, environment: [String: String]) throws -> InferenceBackend {
+        switch engine.backend {
+        case .embedded:
+            let path = engine.model == "default" ? LanguageModel.defaultModelPath(environment: environment) : engine.model
+            let model: LanguageModel
+            do { model = try LanguageModel.load(path) } catch { throw PipelineError.invalidArgument("cannot load model \(path): \(error)") }
+            return EmbeddedBackend(model: model, kvBudgetTokens: engine.kvBudgetTokens, stepTokens: engine.stepTokens)
+        case .remote:
+            var options = RemoteBackend.Options(url: engine.url ?? "", model: engine.model)
+            if let name = engine.apiKeyEnvironment {
+                guard let key = environment[name], !key.isEmpty else {
+                    throw PipelineError.invalidArgument("engine.api_key_env names \(name), which is not set in the environment")
+                }
+                options.apiKey = key
+            }
+            options.concurrency = engine.concurrency
+            options.cacheDirectory = engine.cacheDirectory
+            options.timeoutSeconds = engine.timeoutSeconds
+            options.maxRetries = engine.maxRetries
+            options.template = engine.chatTemplate
+            return RemoteBackend(options: options)
         }
     }
 
@@ -107,6 +130,31 @@ public final class PipelineRunner {
         var h: UInt64 = 14_695_981_039_346_656_037
         for b in unit.utf8 { h = (h ^ UInt64(b)) &* 1_099_511_628_211 }
         return Int(h % UInt64(worldSize))
+    }
+
+    /// Sorted task ids as a Slurm array range: [0, 1, 2, 3, 7] -> "0-3,7".
+    public static func arrayRanges(_ ids: [Int]) -> String {
+        var parts: [String] = []
+        var i = 0
+        while i < ids.count {
+            var j = i
+            while j + 1 < ids.count && ids[j + 1] == ids[j] + 1 { j += 1 }
+            parts.append(j == i ? String(ids[i]) : "\(ids[i])-\(ids[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
+    }
+
+    /// The world size written in the output's manifests by an earlier run, if any.
+    public static func recordedWorldSize(_ directory: String) -> Int? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names.sorted() where name.hasPrefix("manifest-rank-") && name.hasSuffix(".json") {
+            if let data = FileManager.default.contents(atPath: "\(directory)/\(name)"),
+               case let .number(n)? = try? JSONParser.parse(String(decoding: data, as: UTF8.self)).value.objectValue?["world_size"] {
+                return Int(n)
+            }
+        }
+        return nil
     }
 
     var temporaryDirectory: String { "\(config.output.directory)/.glossa/tmp/rank-\(rank)" }

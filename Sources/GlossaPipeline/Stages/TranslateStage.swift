@@ -11,14 +11,14 @@ import GlossaText
 final class TranslateStage: PipelineStage {
     let name = "translate"
     let options: PipelineConfig.TranslateOptions
-    let engine: BatchEngine
+    let backend: InferenceBackend
     let fields: TextFields
     let metadataField: String
     let targetName: String
     var chunks = 0, retries = 0, failures = 0, skipped = 0, generatedTokens = 0
 
-    init(engine: BatchEngine, options: PipelineConfig.TranslateOptions, fields: [String], metadataField: String) {
-        self.engine = engine
+    init(backend: InferenceBackend, options: PipelineConfig.TranslateOptions, fields: [String], metadataField: String) {
+        self.backend = backend
         self.options = options
         self.fields = TextFields(names: options.fields ?? fields)
         self.metadataField = metadataField
@@ -155,10 +155,10 @@ final class TranslateStage: PipelineStage {
             }
         }
         chunks += requests.count
-        let outputs = engine.run(requests)
+        let outputs = try backend.complete(requests)
         for ((j, k), out) in zip(owners, outputs) {
-            generatedTokens += out.tokens.count
-            guard out.stopReason != .error else { continue }
+            generatedTokens += out.generatedTokens
+            guard out.failure == nil else { continue }
             jobs[j].translated[k] = out.content.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         // A field counts only if its protected spans are all there (verbatim, or as markers on the
