@@ -20,6 +20,7 @@ run: build
 test: setup
 	swift build --product glossa
 	swift test
+	bash scripts/test-slurm.sh
 
 bench: build
 	@bash scripts/setup-peers.sh

@@ -94,7 +94,8 @@ echo "test-slurm: Slurm $(sinfo -V | cut -d' ' -f2) up on $NODE (ports $CTLD_POR
 # Eight input units from the sample corpora: documents split in six, the classification set,
 # and the bad-lines sample (its rejects must match too).
 mkdir -p "$WORK/in"
-zstd -dc "$ROOT/corpora/sample-documents.jsonl.zst" | split -n l/6 -d -a 2 --additional-suffix=.jsonl - "$WORK/in/docs-"
+zstd -qdc "$ROOT/corpora/sample-documents.jsonl.zst" > "$WORK/documents.jsonl"
+split -n l/6 -d -a 2 --additional-suffix=.jsonl "$WORK/documents.jsonl" "$WORK/in/docs-"
 zstd -dc "$ROOT/corpora/sample-classify.jsonl.zst" > "$WORK/in/classify.jsonl"
 cp "$ROOT/corpora/sample-bad-lines.jsonl.zst" "$WORK/in/"
 pipeline() {  # name, output dir
