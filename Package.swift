@@ -52,6 +52,7 @@ let package = Package(
             dependencies: [
                 "GlossaText", "GlossaEngine", "GlossaPipeline", "GlossaServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // Fixtures are read from the source tree by path (#filePath), not bundled.

@@ -121,7 +121,6 @@ public final class OpenAIServer: Sendable {
             let id = counter.withLock { n in n += 1; return n }
             let events = relay(parsed.generation, closing: context.channel)
             if parsed.stream { return streamResponse(parsed, events, id: id) }
-            defer { admission.leave() }
             var output: GenerationOutput?
             for try await event in events { if case let .finished(out) = event { output = out } }
             guard let output, output.stopReason != .cancelled else { throw APIError(499, "request cancelled") }
@@ -145,11 +144,13 @@ public final class OpenAIServer: Sendable {
     }
 
     /// The engine's events, ended (and the request cancelled in the engine) when the client's
-    /// connection closes.
+    /// connection closes. The admission slot is given back when the engine is done with the
+    /// request, however the response ends (even if its body is never written).
     private func relay(_ request: GenerationRequest, closing channel: any Channel) -> AsyncThrowingStream<GenerationEvent, Error> {
         let (events, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
-        let engine = self.engine
+        let engine = self.engine, admission = self.admission
         let task = Task {
+            defer { admission.leave() }
             do {
                 for try await event in engine.stream(request) { continuation.yield(event) }
                 continuation.finish()
@@ -166,9 +167,7 @@ public final class OpenAIServer: Sendable {
     /// usage and (when asked) the log-probabilities, then `data: [DONE]`.
     private func streamResponse(_ request: CompletionRequest, _ events: AsyncThrowingStream<GenerationEvent, Error>, id: Int) -> Response {
         let created = String(Int(Date().timeIntervalSince1970))
-        let admission = self.admission
         let body = ResponseBody { writer in
-            defer { admission.leave() }
             func send(_ value: JSONValue) async throws {
                 var bytes = Array("data: ".utf8)
                 JSONWriter.write(value, into: &bytes)
