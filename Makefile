@@ -28,3 +28,5 @@ bench: build
 	$(RELEASE) bench detect
 	$(RELEASE) bench tokenizer
 	$(RELEASE) bench engine
+	$(RELEASE) bench ranks
+	$(RELEASE) bench serve

@@ -238,6 +238,36 @@ func events(_ body: String) -> [String] {
         #expect(try records(dir + "/again") == b)
     }
 
+    /// A server with room for one request answers 429 to the rest; the backend waits the
+    /// Retry-After and tries again until every request is answered. A server that is not there is
+    /// an error naming it, after the allowed retries.
+    @Test func retriesOn429AndReportsAnUnreachableServer() async throws {
+        let server = try ServerProcess(arguments: ["--max-pending", "1"])
+        defer { server.stop() }
+        var options = RemoteBackend.Options(url: server.baseURL + "/v1", model: servedName)
+        options.concurrency = 4
+        options.maxRetries = 20
+        let backend = RemoteBackend(options: options)
+        let requests = (0..<4).map { i -> GenerationRequest in
+            var r = GenerationRequest(.messages([ChatMessage(.user, "Say the number \(i).")]))
+            r.maxTokens = 4
+            return r
+        }
+        let answers = try await onThread { try backend.complete(requests) }
+        #expect(answers.count == 4 && answers.allSatisfy { $0.failure == nil && !$0.content.isEmpty && $0.generatedTokens > 0 })
+        #expect(backend.counters.retries > 0 && backend.counters.sent == 4 + backend.counters.retries)
+
+        var nowhere = RemoteBackend.Options(url: "http://127.0.0.1:9/v1", model: servedName)
+        nowhere.maxRetries = 1
+        let unreachable = RemoteBackend(options: nowhere)
+        do {
+            _ = try await onThread { try unreachable.complete(requests) }
+            Issue.record("a closed port answered")
+        } catch let error as RemoteBackend.RemoteError {
+            #expect("\(error)".contains("127.0.0.1:9/v1/chat/completions did not answer after 2 attempts"), "\(error)")
+        }
+    }
+
     @Test func remoteSettingsAreValidated() {
         let base = "name: x\ninput:\n  paths: [a]\nstages: []\noutput:\n  dir: o\nengine:\n"
         let cases: [(String, Int, String)] = [

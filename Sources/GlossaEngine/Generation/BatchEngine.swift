@@ -286,7 +286,8 @@ public final class BatchEngine: @unchecked Sendable {
             budget -= tokens.count
         }
         for s in running where s.fed < s.prompt.count && !s.finished {
-            let chunk = min(s.prompt.count - s.fed, max(budget, 16))
+            // Scored prompts need every row's logits: smaller chunks bound that memory.
+            let chunk = min(s.prompt.count - s.fed, max(budget, 16), s.request.promptLogprobs ? 64 : .max)
             guard chunk > 0, budget > 0 || segments.isEmpty else { break }
             let done = s.fed + chunk == s.prompt.count
             let rows: Transformer.Segment.Logits = s.request.promptLogprobs ? .all : (done ? .last : .none)

@@ -204,7 +204,7 @@ public final class RemoteBackend: InferenceBackend, @unchecked Sendable {
                 }
                 let message = (try? JSONParser.parse(text).value.objectValue?["error"]?.objectValue?["message"]?.stringValue) ?? text
                 guard code == 429 || code >= 500, attempt <= options.maxRetries else {
-                    throw RemoteError.status(code, message ?? text, url: url)
+                    throw RemoteError.status(code, message, url: url)
                 }
                 if let after = response.headers.first(name: "Retry-After").flatMap(Double.init) { wait = min(max(after, 0), 60) }
             } catch let error as RemoteError {
