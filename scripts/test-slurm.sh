@@ -152,7 +152,7 @@ echo "test-slurm: union of the 4 ranks == single process: $n records, identical"
 # Drop two units' completion markers (as if their tasks had died); status must name exactly
 # their ranks as an array range, and re-submitting that range must complete the output again.
 rm "$WORK/out-array/.glossa/units/00001.json" "$WORK/out-array/.glossa/units/00006.json"
-status=$(cd "$WORK" && "$GLOSSA" status "$WORK/array.yaml")
+status=$(cd "$WORK" && "$GLOSSA" status "$WORK/out-array")   # the output directory form
 want=$(echo "$status" | awk '/^missing/ {gsub(/[()]/, "", $NF); print $NF}' | sort -un | paste -sd, -)
 range=$(echo "$status" | sed -n 's/^ranks to re-run (world size 4): --array=//p')
 [ -n "$range" ] || fail "glossa status printed no array range: $status"

@@ -75,18 +75,33 @@ struct StatusCommand: ParsableCommand {
         discussion: """
             The ranks that own missing units are printed as a Slurm array range with the sbatch
             command that re-runs exactly them (pipelines/slurm/glossa-array.sbatch). The world size
-            is --world-size, else the one recorded in the output's manifests, else 1.
+            is --world-size, else the one recorded in the output's manifests, else 1. Given an
+            output directory, the definition is the copy the run left in OUTPUT_DIR/.glossa/
+            (input paths are read relative to the current directory, as the run did).
             """
     )
 
-    @Argument(help: "Pipeline definition.")
+    @Argument(help: "Pipeline definition, or the output directory of a run.")
     var pipeline: String
 
     @Option(help: "Number of ranks the pipeline runs with.")
     var worldSize: Int?
 
     func run() throws {
-        let config = try PipelineConfig.load(path: pipeline)
+        var isDirectory: ObjCBool = false
+        var pipeline = self.pipeline
+        var config: PipelineConfig
+        if FileManager.default.fileExists(atPath: pipeline, isDirectory: &isDirectory), isDirectory.boolValue {
+            let directory = pipeline
+            pipeline = PipelineRunner.definitionPath(directory)
+            guard FileManager.default.fileExists(atPath: pipeline) else {
+                throw ValidationError("\(directory) has no \(pipeline): not the output of glossa run")
+            }
+            config = try PipelineConfig.load(path: pipeline)
+            config.output.directory = directory
+        } else {
+            config = try PipelineConfig.load(path: pipeline)
+        }
         let units = try PipelineRunner.units(config)
         let world = worldSize ?? PipelineRunner.recordedWorldSize(config.output.directory) ?? 1
         guard world >= 1 else { throw ValidationError("--world-size must be >= 1") }

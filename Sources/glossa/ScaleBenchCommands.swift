@@ -74,10 +74,10 @@ struct RanksBench: ParsableCommand {
             return path
         }
         print("ranks benchmark: \(format1(Double(total) / 1048576)) MB in \(units) units, normalize + detect-language, \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        let one = try timeRanks(pipeline: try pipeline("one-rank"), world: 1)
-        print("  1 rank:  \(format1(one)) s  (\(format1(Double(total) / 1048576 / one)) MB/s)")
-        let two = try timeRanks(pipeline: try pipeline("two-ranks"), world: 2)
-        print("  2 ranks: \(format1(two)) s  (\(format1(Double(total) / 1048576 / two)) MB/s)")
+        let (one, oneCPU) = try timeRanks(pipeline: try pipeline("one-rank"), world: 1)
+        print("  1 rank:  \(format1(one)) s  (\(format1(Double(total) / 1048576 / one)) MB/s), \(format1(oneCPU)) CPU s, \(format2(oneCPU / one)) cores busy")
+        let (two, twoCPU) = try timeRanks(pipeline: try pipeline("two-ranks"), world: 2)
+        print("  2 ranks: \(format1(two)) s  (\(format1(Double(total) / 1048576 / two)) MB/s), \(format1(twoCPU)) CPU s, \(format2(twoCPU / two)) cores busy")
         let records = { (dir: String, world: Int) -> Int in
             (0..<world).reduce(0) { sum, r in
                 let text = (try? String(contentsOfFile: "\(dir)/manifest-rank-\(r).json", encoding: .utf8)) ?? ""
@@ -104,7 +104,15 @@ struct RanksBench: ParsableCommand {
         return (perRank[0] + perRank[1]).sorted()
     }
 
-    private func timeRanks(pipeline: String, world: Int) throws -> Double {
+    /// Wall seconds and the CPU seconds the rank processes used (fewer than 2 cores busy means
+    /// something else on the machine had the rest).
+    private func timeRanks(pipeline: String, world: Int) throws -> (wall: Double, cpu: Double) {
+        func childCPU() -> Double {
+            var usage = rusage()
+            getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+        let cpu = childCPU()
         let start = System.monotonicSeconds()
         let processes = try (0..<world).map { rank -> Process in
             let p = Process()
@@ -118,7 +126,7 @@ struct RanksBench: ParsableCommand {
             p.waitUntilExit()
             guard p.terminationStatus == 0 else { throw ValidationError("glossa run \(pipeline) exited with \(p.terminationStatus)") }
         }
-        return System.monotonicSeconds() - start
+        return (System.monotonicSeconds() - start, childCPU() - cpu)
     }
 }
 

@@ -77,6 +77,8 @@ public struct PipelineConfig: Sendable {
     public var metadataField = "metadata"
     /// SHA-256 of the YAML text: a resumed run must use the same definition.
     public var fingerprint: String
+    /// The YAML text itself: a run keeps a copy next to its output (`glossa status OUTPUT_DIR`).
+    public var source = ""
 
     public struct ConfigError: Error, CustomStringConvertible, Equatable {
         public var file: String
@@ -111,6 +113,7 @@ public struct PipelineConfig: Sendable {
             stages: [],
             output: Output(directory: ""),
             fingerprint: SHA256.hex(Array(yaml.utf8)))
+        config.source = yaml
         if let f = input["format"] {
             let s = try r.string(f, "input.format")
             guard let format = InputFormat(rawValue: s) else { throw r.error(f, "input.format must be auto, jsonl or text, not '\(s)'") }

@@ -159,6 +159,9 @@ public final class PipelineRunner {
 
     var temporaryDirectory: String { "\(config.output.directory)/.glossa/tmp/rank-\(rank)" }
 
+    /// The copy of the pipeline definition a run leaves in its output directory.
+    public static func definitionPath(_ directory: String) -> String { "\(directory)/.glossa/pipeline.yaml" }
+
     /// Where the completion marker of input unit `index` lives.
     public static func markerPath(_ directory: String, unit index: Int) -> String {
         "\(directory)/.glossa/units/\(String(index).leftPadded(to: 5)).json"
@@ -174,6 +177,12 @@ public final class PipelineRunner {
         // place; whatever a killed run left there is thrown away.
         try? FileManager.default.removeItem(atPath: temporaryDirectory)
         try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
+        let definition = Self.definitionPath(directory)
+        if FileManager.default.contents(atPath: definition) != Data(config.source.utf8) {
+            let sink = try AtomicFileSink(path: definition, temporaryDirectory: temporaryDirectory)
+            try sink.write(Array(config.source.utf8))
+            try sink.commit()
+        }
         for (index, unit) in all.enumerated() where Self.rank(of: unit, worldSize: worldSize) == rank {
             report.units += 1
             let marker = Self.markerPath(directory, unit: index)
