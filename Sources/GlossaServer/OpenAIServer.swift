@@ -49,6 +49,18 @@ public struct ServerContext: RequestContext {
     }
 }
 
+/// Closes a connection as soon as its client closes its side. The server allows half-closed
+/// connections, so a client that gives up is otherwise only noticed when a response is
+/// written; closing the channel is what tells a handler waiting on the engine to cancel.
+final class ClientGoneHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny  // never unwrapped: reads pass through untouched
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event { context.close(promise: nil) }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
 public final class OpenAIServer: Sendable {
     public let engine: BatchEngine
     public let options: ServerOptions
@@ -80,6 +92,7 @@ public final class OpenAIServer: Sendable {
         router.post("v1/completions") { request, context in try await self.complete(request, context, kind: .text) }
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ClientGoneHandler()])),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "glossa"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) }
         )

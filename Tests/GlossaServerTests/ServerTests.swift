@@ -124,15 +124,28 @@ func events(_ body: String) -> [String] {
         #expect(try object(refused.body)["error"]?.objectValue?["message"]?.stringValue != nil)
 
         streaming.cancel()
+        #expect(try await freedWithin(30, url: url, probe: short))
+
+        // The same for a client waiting on a non-streaming answer.
+        let waiting = Task { try await send(url, long.replacingOccurrences(of: #","stream":true"#, with: "")) }
+        var admitted = false
+        for _ in 0..<100 where !admitted {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            admitted = try await send(url, short).status == 429
+        }
+        #expect(admitted, "the long request never held the slot")
+        waiting.cancel()
+        #expect(try await freedWithin(30, url: url, probe: short))
+    }
+
+    /// Whether a short request is answered (not 429) within `seconds`.
+    func freedWithin(_ seconds: Double, url: String, probe: String) async throws -> Bool {
         let started = Date()
-        var status = 0
-        while Date().timeIntervalSince(started) < 30 {
-            status = try await send(url, short).status
-            if status == 200 { break }
+        while Date().timeIntervalSince(started) < seconds {
+            if try await send(url, probe).status == 200 { return true }
             try await Task.sleep(nanoseconds: 200_000_000)
         }
-        #expect(status == 200)
-        #expect(Date().timeIntervalSince(started) < 30)
+        return false
     }
 }
 
