@@ -49,6 +49,13 @@ public struct ServerContext: RequestContext {
     }
 }
 
+/// Log-probabilities the engine computed and a streamed response has not sent yet.
+final class StreamedLogprobs: Sendable {
+    private let entries = Mutex<[TokenLogprob]>([])
+    func append(_ entry: TokenLogprob) { entries.withLock { $0.append(entry) } }
+    func drain() -> [TokenLogprob] { entries.withLock { e in defer { e.removeAll() }; return e } }
+}
+
 /// Closes a connection as soon as its client closes its side. The server allows half-closed
 /// connections, so a client that gives up is otherwise only noticed when a response is
 /// written; closing the channel is what tells a handler waiting on the engine to cancel.
@@ -132,8 +139,11 @@ public final class OpenAIServer: Sendable {
                 return response
             }
             let id = counter.withLock { n in n += 1; return n }
-            let events = relay(parsed.generation, closing: context.channel)
-            if parsed.stream { return streamResponse(parsed, events, id: id) }
+            var generation = parsed.generation
+            let streamed = StreamedLogprobs()
+            if parsed.stream && generation.logprobs != nil { generation.onLogprob = { streamed.append($0) } }
+            let events = relay(generation, closing: context.channel)
+            if parsed.stream { return streamResponse(parsed, events, logprobs: streamed, id: id) }
             var output: GenerationOutput?
             for try await event in events { if case let .finished(out) = event { output = out } }
             guard let output, output.stopReason != .cancelled else { throw APIError(499, "request cancelled") }
@@ -176,9 +186,10 @@ public final class OpenAIServer: Sendable {
         return events
     }
 
-    /// Server-sent events: one chunk per piece of text, a last chunk with the finish reason,
-    /// usage and (when asked) the log-probabilities, then `data: [DONE]`.
-    private func streamResponse(_ request: CompletionRequest, _ events: AsyncThrowingStream<GenerationEvent, Error>, id: Int) -> Response {
+    /// Server-sent events: one chunk per piece of text (with the log-probabilities of the tokens
+    /// behind it, when asked), a last chunk with the finish reason and usage, then `data: [DONE]`.
+    private func streamResponse(_ request: CompletionRequest, _ events: AsyncThrowingStream<GenerationEvent, Error>,
+                                logprobs streamed: StreamedLogprobs, id: Int) -> Response {
         let created = String(Int(Date().timeIntervalSince1970))
         let body = ResponseBody { writer in
             func send(_ value: JSONValue) async throws {
@@ -188,7 +199,13 @@ public final class OpenAIServer: Sendable {
                 try await writer.write(ByteBuffer(bytes: bytes))
             }
             let holdback = max(0, (request.generation.stopStrings.map(\.count).max() ?? 0) - 1)
-            var pending = "", sent = "", thinking = false
+            var pending = "", sent = "", thinking = false, offset = 0
+            // The entries that arrived since the last chunk; nothing when none were asked for.
+            func logprobs() -> JSONValue {
+                let entries = streamed.drain()
+                guard request.generation.logprobs != nil, !entries.isEmpty else { return .null }
+                return self.logprobsJSON(request, entries, prompt: nil, offset: &offset)
+            }
             if request.kind == .chat { try await send(self.chunk(request, id: id, created: created, delta: ["role": .string("assistant"), "content": .string("")])) }
             do {
                 for try await event in events {
@@ -208,16 +225,16 @@ public final class OpenAIServer: Sendable {
                         if ready.isEmpty { continue }
                         sent += ready
                         pending.removeFirst(ready.count)
-                        try await send(self.chunk(request, id: id, created: created, text: String(ready)))
+                        try await send(self.chunk(request, id: id, created: created, text: String(ready), logprobs: logprobs()))
                     case let .finished(output):
                         if output.stopReason == .error {
                             try await send(APIError(400, output.error ?? "the engine could not run the request").json)
                         } else {
                             let final = request.kind == .chat ? output.content : output.text
                             if final.hasPrefix(sent), final.count > sent.count {
-                                try await send(self.chunk(request, id: id, created: created, text: String(final.dropFirst(sent.count))))
+                                try await send(self.chunk(request, id: id, created: created, text: String(final.dropFirst(sent.count)), logprobs: logprobs()))
                             }
-                            var last = self.chunk(request, id: id, created: created, delta: [:], finish: output)
+                            var last = self.chunk(request, id: id, created: created, delta: [:], finish: output, logprobs: logprobs())
                             last["usage"] = self.usage(output)
                             try await send(.object(last))
                         }
@@ -235,22 +252,23 @@ public final class OpenAIServer: Sendable {
 
     // MARK: - Response bodies
 
-    private func chunk(_ r: CompletionRequest, id: Int, created: String, text: String) -> JSONValue {
-        r.kind == .chat ? chunk(r, id: id, created: created, delta: ["content": .string(text)]) : .object(chunk(r, id: id, created: created, delta: ["text": .string(text)], finish: nil))
+    private func chunk(_ r: CompletionRequest, id: Int, created: String, text: String, logprobs: JSONValue) -> JSONValue {
+        .object(chunk(r, id: id, created: created, delta: r.kind == .chat ? ["content": .string(text)] : ["text": .string(text)], finish: nil, logprobs: logprobs))
     }
 
     private func chunk(_ r: CompletionRequest, id: Int, created: String, delta: KeyValuePairs<String, JSONValue>) -> JSONValue {
-        .object(chunk(r, id: id, created: created, delta: delta, finish: nil))
+        .object(chunk(r, id: id, created: created, delta: delta, finish: nil, logprobs: .null))
     }
 
-    private func chunk(_ r: CompletionRequest, id: Int, created: String, delta: KeyValuePairs<String, JSONValue>, finish: GenerationOutput?) -> JSONObject {
+    private func chunk(_ r: CompletionRequest, id: Int, created: String, delta: KeyValuePairs<String, JSONValue>,
+                       finish: GenerationOutput?, logprobs: JSONValue) -> JSONObject {
         var choice = JSONObject(["index": .number("0")])
         if r.kind == .chat {
             choice["delta"] = .object(JSONObject(delta))
         } else {
             choice["text"] = JSONObject(delta)["text"] ?? .string("")
         }
-        choice["logprobs"] = finish.map { logprobsJSON(r, $0) } ?? .null
+        choice["logprobs"] = logprobs
         choice["finish_reason"] = finish.map { .string(finishReason($0)) } ?? .null
         return JSONObject([
             "id": .string((r.kind == .chat ? "chatcmpl-" : "cmpl-") + String(id)),
@@ -270,7 +288,9 @@ public final class OpenAIServer: Sendable {
             let prompt = r.tokens.map { engine.model.tokenizer.decode($0) } ?? r.prompt
             choice["text"] = .string((r.echo ? prompt : "") + output.text)
         }
-        choice["logprobs"] = logprobsJSON(r, output)
+        var offset = 0
+        let generated = output.logprobs ?? []
+        choice["logprobs"] = r.generation.logprobs == nil ? .null : logprobsJSON(r, generated, prompt: r.echo ? output.promptLogprobs ?? [] : nil, offset: &offset)
         choice["finish_reason"] = .string(finishReason(output))
         return .object(JSONObject([
             "id": .string((r.kind == .chat ? "chatcmpl-" : "cmpl-") + String(id)),
@@ -292,10 +312,10 @@ public final class OpenAIServer: Sendable {
     }
 
     /// Chat: `{"content": [{token, logprob, bytes, top_logprobs}]}`; completions: the legacy
-    /// `tokens` / `token_logprobs` / `top_logprobs` / `text_offset` arrays (prompt first on echo,
-    /// its first token without a log-probability).
-    private func logprobsJSON(_ r: CompletionRequest, _ output: GenerationOutput) -> JSONValue {
-        guard r.generation.logprobs != nil, let generated = output.logprobs ?? (output.tokens.isEmpty ? [] : nil) else { return .null }
+    /// `tokens` / `token_logprobs` / `top_logprobs` / `text_offset` arrays (the prompt's first on
+    /// echo, its first token without a log-probability). `offset` is the text offset of the first
+    /// entry and moves past the last one (streamed chunks continue where the last one ended).
+    private func logprobsJSON(_ r: CompletionRequest, _ generated: [TokenLogprob], prompt: [TokenLogprob]?, offset: inout Int) -> JSONValue {
         let tokenizer = engine.model.tokenizer
         func text(_ id: Int) -> String { String(decoding: tokenizer.bytes(of: id), as: UTF8.self) }
         func number(_ x: Float) -> JSONValue { .number(x.isFinite ? String(x) : "-9999.0") }
@@ -312,7 +332,6 @@ public final class OpenAIServer: Sendable {
             })]))
         }
         var tokens: [JSONValue] = [], values: [JSONValue] = [], tops: [JSONValue] = [], offsets: [JSONValue] = []
-        var offset = 0
         func add(_ id: Int, _ entry: TokenLogprob?) {
             let piece = text(id)
             tokens.append(.string(piece))
@@ -325,9 +344,8 @@ public final class OpenAIServer: Sendable {
             offsets.append(.number(String(offset)))
             offset += piece.unicodeScalars.count
         }
-        if r.echo {
-            let prompt = engine.promptTokens(r.generation)
-            for (k, id) in prompt.enumerated() { add(id, k == 0 ? nil : output.promptLogprobs?[k - 1]) }
+        if let prompt {
+            for (k, id) in engine.promptTokens(r.generation).enumerated() { add(id, k == 0 || k > prompt.count ? nil : prompt[k - 1]) }
         }
         for entry in generated { add(entry.token, entry) }
         return .object(JSONObject(["tokens": .array(tokens), "token_logprobs": .array(values), "top_logprobs": .array(tops), "text_offset": .array(offsets)]))

@@ -84,13 +84,20 @@ func events(_ body: String) -> [String] {
         let payloads = events(streamed.body)
         #expect(payloads.last == "[DONE]")
         var text = ""
+        var streamedLogprobs: [JSONValue] = []
         for payload in payloads.dropLast() {
             let chunk = try object(payload)
-            if case let .array(choices)? = chunk["choices"], let delta = choices.first?.objectValue?["delta"]?.objectValue {
+            if case let .array(choices)? = chunk["choices"], let choice = choices.first?.objectValue, let delta = choice["delta"]?.objectValue {
                 text += delta["content"]?.stringValue ?? ""
+                // Each chunk carries the log-probabilities of the tokens behind its text.
+                if case let .array(entries)? = choice["logprobs"]?.objectValue?["content"] {
+                    streamedLogprobs += entries
+                    #expect(!entries.isEmpty && (delta["content"] != nil || choice["finish_reason"] != .null))
+                }
             }
         }
         #expect(text == content)
+        #expect(streamedLogprobs == entries)
 
         // Completions with echo: the prompt's own log-probabilities (the first token has none).
         let echo = try await send(server.baseURL + "/v1/completions", #"{"prompt":"The capital of France is","max_tokens":0,"echo":true,"logprobs":1}"#, headers: auth)

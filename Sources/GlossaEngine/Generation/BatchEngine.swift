@@ -21,6 +21,9 @@ public struct GenerationRequest: Sendable {
     public var logprobs: Int? = nil
     /// Log-probabilities of the prompt's tokens (each given the ones before it), for scoring.
     public var promptLogprobs = false
+    /// Called on the engine's thread with each generated token's entry as soon as it exists,
+    /// before the token's text event (a streaming server sends them along with the text).
+    public var onLogprob: (@Sendable (TokenLogprob) -> Void)? = nil
 
     public init(_ input: Input) { self.input = input }
 }
@@ -329,8 +332,10 @@ public final class BatchEngine: @unchecked Sendable {
         let next = s.sampler.sample(logits, history: s.output.tokens)
         if s.stops.contains(next) { s.output.stopReason = .stop; finish(s); return }
         if let top = s.request.logprobs {
+            let entry = TokenLogprob.from(logits, token: next, top: top)
             if s.output.logprobs == nil { s.output.logprobs = [] }
-            s.output.logprobs!.append(.from(logits, token: next, top: top))
+            s.output.logprobs!.append(entry)
+            s.request.onLogprob?(entry)
         }
         emit(s, next)
         if next == thinkOpen && !s.inThinking && s.output.thinkingTokens == 0 { s.inThinking = true }
@@ -351,7 +356,10 @@ public final class BatchEngine: @unchecked Sendable {
             s.inThinking = false
             s.output.budgetForced = true
             for id in budgetStopTokens {
-                if s.request.logprobs != nil { s.output.logprobs?.append(TokenLogprob(token: id, logprob: 0)) }
+                if s.request.logprobs != nil {
+                    s.output.logprobs?.append(TokenLogprob(token: id, logprob: 0))
+                    s.request.onLogprob?(TokenLogprob(token: id, logprob: 0))
+                }
                 emit(s, id)
             }
             s.pending = [next] + budgetStopTokens
