@@ -20,6 +20,7 @@ run: build
 test: setup
 	swift build --product glossa
 	swift test
+	bash scripts/test-slurm.sh
 
 bench: build
 	@bash scripts/setup-peers.sh
@@ -27,3 +28,5 @@ bench: build
 	$(RELEASE) bench detect
 	$(RELEASE) bench tokenizer
 	$(RELEASE) bench engine
+	$(RELEASE) bench ranks
+	$(RELEASE) bench serve

@@ -13,10 +13,13 @@ let package = Package(
         .library(name: "GlossaText", targets: ["GlossaText"]),
         .library(name: "GlossaEngine", targets: ["GlossaEngine"]),
         .library(name: "GlossaPipeline", targets: ["GlossaPipeline"]),
+        .library(name: "GlossaServer", targets: ["GlossaServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(name: "CICU", pkgConfig: "icu-i18n", providers: [.apt(["libicu-dev"])]),
@@ -39,17 +42,27 @@ let package = Package(
         .target(name: "GlossaEngine", dependencies: ["GlossaText", "COpenBLAS", "CGlossaKernels"]),
         .target(name: "GlossaPipeline", dependencies: [
             "GlossaText", "GlossaEngine", "CZstd", "CZlib", .product(name: "Yams", package: "Yams"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        // The OpenAI-compatible HTTP front of the engine (`glossa serve`).
+        .target(name: "GlossaServer", dependencies: [
+            "GlossaEngine", "GlossaPipeline", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .executableTarget(
             name: "glossa",
             dependencies: [
-                "GlossaText", "GlossaEngine", "GlossaPipeline",
+                "GlossaText", "GlossaEngine", "GlossaPipeline", "GlossaServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // Fixtures are read from the source tree by path (#filePath), not bundled.
         .testTarget(name: "GlossaTextTests", dependencies: ["GlossaText"], exclude: ["Fixtures"]),
         .testTarget(name: "GlossaEngineTests", dependencies: ["GlossaEngine", "CGlossaKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "GlossaPipelineTests", dependencies: ["GlossaPipeline"]),
+        // Starts the built `glossa serve` as a separate process and talks to it over loopback.
+        .testTarget(name: "GlossaServerTests", dependencies: [
+            "GlossaServer", "GlossaPipeline", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
     ]
 )

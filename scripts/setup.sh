@@ -6,7 +6,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ASSETS="${GLOSSA_ASSETS:-$ROOT/assets}"
 
-APT_PACKAGES=(libicu-dev libopenblas-dev libzstd-dev zstd zlib1g-dev pkg-config unicode-data bzip2)
+# slurm-wlm + munge: the single-node Slurm that scripts/test-slurm.sh starts for the array test.
+APT_PACKAGES=(libicu-dev libopenblas-dev libzstd-dev zstd zlib1g-dev pkg-config unicode-data bzip2 slurm-wlm munge)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

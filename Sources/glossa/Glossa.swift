@@ -4,12 +4,12 @@ import GlossaPipeline
 import GlossaText
 
 @main
-struct Glossa: ParsableCommand {
+struct Glossa: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "glossa",
         abstract: "Multilingual text through batch pipelines with an in-process Qwen LLM.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, StatusCommand.self, NormalizeCommand.self, DetectCommand.self, LanguagesCommand.self, GenerateCommand.self, ModelCommand.self, BenchCommand.self, InfoCommand.self]
+        subcommands: [RunCommand.self, ServeCommand.self, StatusCommand.self, NormalizeCommand.self, DetectCommand.self, LanguagesCommand.self, GenerateCommand.self, ModelCommand.self, BenchCommand.self, InfoCommand.self]
     )
 }
 

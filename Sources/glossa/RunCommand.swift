@@ -69,20 +69,55 @@ struct RunCommand: ParsableCommand {
 }
 
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Finished and missing input units of a pipeline's output.")
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Finished and missing input units of a pipeline's output, and the ranks to re-run.",
+        discussion: """
+            The ranks that own missing units are printed as a Slurm array range with the sbatch
+            command that re-runs exactly them (pipelines/slurm/glossa-array.sbatch). The world size
+            is --world-size, else the one recorded in the output's manifests, else 1. Given an
+            output directory, the definition is the copy the run left in OUTPUT_DIR/.glossa/
+            (input paths are read relative to the current directory, as the run did).
+            """
+    )
 
-    @Argument(help: "Pipeline definition.")
+    @Argument(help: "Pipeline definition, or the output directory of a run.")
     var pipeline: String
 
+    @Option(help: "Number of ranks the pipeline runs with.")
+    var worldSize: Int?
+
     func run() throws {
-        let config = try PipelineConfig.load(path: pipeline)
+        var isDirectory: ObjCBool = false
+        var pipeline = self.pipeline
+        var config: PipelineConfig
+        if FileManager.default.fileExists(atPath: pipeline, isDirectory: &isDirectory), isDirectory.boolValue {
+            let directory = pipeline
+            pipeline = PipelineRunner.definitionPath(directory)
+            guard FileManager.default.fileExists(atPath: pipeline) else {
+                throw ValidationError("\(directory) has no \(pipeline): not the output of glossa run")
+            }
+            config = try PipelineConfig.load(path: pipeline)
+            config.output.directory = directory
+        } else {
+            config = try PipelineConfig.load(path: pipeline)
+        }
         let units = try PipelineRunner.units(config)
+        let world = worldSize ?? PipelineRunner.recordedWorldSize(config.output.directory) ?? 1
+        guard world >= 1 else { throw ValidationError("--world-size must be >= 1") }
         var missing: [Int] = []
+        var ranks = Set<Int>()
         for (i, unit) in units.enumerated() {
             let done = FileManager.default.fileExists(atPath: PipelineRunner.markerPath(config.output.directory, unit: i))
-            print("\(done ? "done   " : "missing") \(i) \(unit)")
-            if !done { missing.append(i) }
+            let rank = PipelineRunner.rank(of: unit, worldSize: world)
+            print("\(done ? "done   " : "missing") \(i) \(unit) (rank \(rank))")
+            if !done { missing.append(i); ranks.insert(rank) }
         }
         print("\(units.count - missing.count) of \(units.count) units done" + (missing.isEmpty ? "" : "; missing: \(missing.map(String.init).joined(separator: ","))"))
+        if !missing.isEmpty {
+            let array = PipelineRunner.arrayRanges(ranks.sorted())
+            print("ranks to re-run (world size \(world)): --array=\(array)")
+            print("  sbatch --array=\(array) --export=ALL,GLOSSA_WORLD_SIZE=\(world) pipelines/slurm/glossa-array.sbatch \(pipeline)")
+        }
     }
 }

@@ -16,8 +16,54 @@ public struct GenerationRequest: Sendable {
     public var stopStrings: [String] = []
     public var stopTokens: Set<Int> = []
     public var sampling = SamplingParameters.greedy
+    /// Log-probabilities of generated tokens: nil = none, n = the chosen token's and the n most
+    /// likely alternatives' (from the raw logits, before penalties and temperature).
+    public var logprobs: Int? = nil
+    /// Log-probabilities of the prompt's tokens (each given the ones before it), for scoring.
+    public var promptLogprobs = false
+    /// Called on the engine's thread with each generated token's entry as soon as it exists,
+    /// before the token's text event (a streaming server sends them along with the text).
+    public var onLogprob: (@Sendable (TokenLogprob) -> Void)? = nil
 
     public init(_ input: Input) { self.input = input }
+}
+
+/// A token with its log-probability and, on request, the most likely alternatives at its place.
+public struct TokenLogprob: Sendable, Equatable {
+    public var token: Int
+    public var logprob: Float
+    public var top: [(token: Int, logprob: Float)]
+
+    public init(token: Int, logprob: Float, top: [(token: Int, logprob: Float)] = []) {
+        self.token = token
+        self.logprob = logprob
+        self.top = top
+    }
+
+    public static func == (a: TokenLogprob, b: TokenLogprob) -> Bool {
+        a.token == b.token && a.logprob == b.logprob && a.top.elementsEqual(b.top) { $0.token == $1.token && $0.logprob == $1.logprob }
+    }
+
+    /// Log-softmax of `logits` at `token`, with the `top` most likely tokens (ties: lower id).
+    public static func from<C: RandomAccessCollection>(_ logits: C, token: Int, top: Int) -> TokenLogprob where C.Element == Float, C.Index == Int {
+        let base = logits.startIndex
+        var m = -Float.infinity
+        for x in logits where x > m { m = x }
+        var z = 0.0
+        for x in logits { z += exp(Double(x - m)) }
+        let logZ = Double(m) + log(z)
+        var best: [(token: Int, logprob: Float)] = []
+        if top > 0 {
+            // A small sorted buffer: top is at most a few dozen.
+            for (i, x) in logits.enumerated() where best.count < top || x > best[best.count - 1].logprob {
+                let at = best.firstIndex { x > $0.logprob } ?? best.count
+                best.insert((i, x), at: at)
+                if best.count > top { best.removeLast() }
+            }
+            best = best.map { ($0.token, Float(Double($0.logprob) - logZ)) }
+        }
+        return TokenLogprob(token: token, logprob: Float(Double(logits[base + token]) - logZ), top: best)
+    }
 }
 
 public struct GenerationOutput: Sendable {
@@ -32,6 +78,11 @@ public struct GenerationOutput: Sendable {
     public var thinkingTokens = 0
     public var budgetForced = false
     public var seconds = 0.0
+    /// One entry per generated token when the request asked for `logprobs` (forced budget
+    /// tokens get 0).
+    public var logprobs: [TokenLogprob]?
+    /// One entry per prompt token after the first, when the request asked for `promptLogprobs`.
+    public var promptLogprobs: [TokenLogprob]?
 }
 
 public enum GenerationEvent: Sendable {
@@ -251,19 +302,24 @@ public final class BatchEngine: @unchecked Sendable {
             budget -= tokens.count
         }
         for s in running where s.fed < s.prompt.count && !s.finished {
-            let chunk = min(s.prompt.count - s.fed, max(budget, 16))
+            // Scored prompts need every row's logits: smaller chunks bound that memory.
+            let chunk = min(s.prompt.count - s.fed, max(budget, 16), s.request.promptLogprobs ? 64 : .max)
             guard chunk > 0, budget > 0 || segments.isEmpty else { break }
             let done = s.fed + chunk == s.prompt.count
-            segments.append(.init(tokens: Array(s.prompt[s.fed..<(s.fed + chunk)]), cache: s.cache!, logits: done ? .last : .none))
+            let rows: Transformer.Segment.Logits = s.request.promptLogprobs ? .all : (done ? .last : .none)
+            segments.append(.init(tokens: Array(s.prompt[s.fed..<(s.fed + chunk)]), cache: s.cache!, logits: rows))
             owners.append(s)
             budget -= chunk
         }
         guard !segments.isEmpty else { return }
         let logits = model.transformer.forward(batch: segments)
         for (s, (segment, l)) in zip(owners, zip(segments, logits)) {
+            var l = l
             if s.fed < s.prompt.count {
+                if s.request.promptLogprobs { l = scorePrompt(s, rows: l, count: segment.tokens.count) }
                 s.fed += segment.tokens.count
                 if s.fed < s.prompt.count { continue }
+                if s.request.maxTokens == 0 { s.output.stopReason = .length; finish(s); continue }
             } else {
                 s.pending.removeAll()
             }
@@ -272,10 +328,28 @@ public final class BatchEngine: @unchecked Sendable {
         }
     }
 
+    /// Records the log-probability of each prompt token that a row of this chunk predicts;
+    /// returns the chunk's last row (the one the first generated token is sampled from).
+    private func scorePrompt(_ s: Sequence, rows: [Float], count: Int) -> [Float] {
+        let v = rows.count / count
+        var scores = s.output.promptLogprobs ?? []
+        for i in 0..<count where s.fed + i + 1 < s.prompt.count {
+            scores.append(.from(rows[(i * v)..<((i + 1) * v)], token: s.prompt[s.fed + i + 1], top: s.request.logprobs ?? 0))
+        }
+        s.output.promptLogprobs = scores
+        return Array(rows[((count - 1) * v)...])
+    }
+
     /// Samples the next token of `s` and applies stops, thinking state and the budget.
     private func advance(_ s: Sequence, logits: [Float]) {
         let next = s.sampler.sample(logits, history: s.output.tokens)
         if s.stops.contains(next) { s.output.stopReason = .stop; finish(s); return }
+        if let top = s.request.logprobs {
+            let entry = TokenLogprob.from(logits, token: next, top: top)
+            if s.output.logprobs == nil { s.output.logprobs = [] }
+            s.output.logprobs!.append(entry)
+            s.request.onLogprob?(entry)
+        }
         emit(s, next)
         if next == thinkOpen && !s.inThinking && s.output.thinkingTokens == 0 { s.inThinking = true }
         else if next == thinkClose { s.inThinking = false }
@@ -294,7 +368,13 @@ public final class BatchEngine: @unchecked Sendable {
             // Budget reached: the stop phrase and </think> are fed as the next inputs.
             s.inThinking = false
             s.output.budgetForced = true
-            for id in budgetStopTokens { emit(s, id) }
+            for id in budgetStopTokens {
+                if s.request.logprobs != nil {
+                    s.output.logprobs?.append(TokenLogprob(token: id, logprob: 0))
+                    s.request.onLogprob?(TokenLogprob(token: id, logprob: 0))
+                }
+                emit(s, id)
+            }
             s.pending = [next] + budgetStopTokens
         }
     }

@@ -14,6 +14,11 @@ public struct Classifier: Sendable {
         public var labels: [String]
         public var probabilities: [Double]
         public var best: String { labels[probabilities.indices.max { probabilities[$0] < probabilities[$1] }!] }
+
+        public init(labels: [String], probabilities: [Double]) {
+            self.labels = labels
+            self.probabilities = probabilities
+        }
     }
 
     public enum ClassifierError: Error, Equatable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import Foundation
+import GlossaEngine
 import Yams
 
 /// A pipeline definition read from YAML. Errors name the file, line and key.
@@ -56,10 +57,22 @@ public struct PipelineConfig: Sendable {
     }
 
     public struct Engine: Sendable {
+        public enum Backend: String, Sendable { case embedded, remote }
+        public var backend = Backend.embedded
+        /// Embedded: a model file or directory ("default" = the default model). Remote: the
+        /// model name the server serves.
         public var model = "default"
         public var kvBudgetTokens = 16_384
         public var stepTokens = 256
         public var batchRecords = 32
+        /// Remote only: base URL (e.g. http://127.0.0.1:8080/v1) and how to talk to it.
+        public var url: String?
+        public var apiKeyEnvironment: String?
+        public var concurrency = 8
+        public var cacheDirectory: String?
+        public var timeoutSeconds = 600
+        public var maxRetries = 6
+        public var chatTemplate = ChatTemplate.qwen25
     }
 
     public var name: String
@@ -70,6 +83,8 @@ public struct PipelineConfig: Sendable {
     public var metadataField = "metadata"
     /// SHA-256 of the YAML text: a resumed run must use the same definition.
     public var fingerprint: String
+    /// The YAML text itself: a run keeps a copy next to its output (`glossa status OUTPUT_DIR`).
+    public var source = ""
 
     public struct ConfigError: Error, CustomStringConvertible, Equatable {
         public var file: String
@@ -104,6 +119,7 @@ public struct PipelineConfig: Sendable {
             stages: [],
             output: Output(directory: ""),
             fingerprint: SHA256.hex(Array(yaml.utf8)))
+        config.source = yaml
         if let f = input["format"] {
             let s = try r.string(f, "input.format")
             guard let format = InputFormat(rawValue: s) else { throw r.error(f, "input.format must be auto, jsonl or text, not '\(s)'") }
@@ -124,8 +140,37 @@ public struct PipelineConfig: Sendable {
         if let n = output["checkpoint_records"] { config.output.checkpointRecords = try r.int(n, "output.checkpoint_records", min: 1) }
 
         if let e = top["engine"] {
-            let engine = try r.mapping(e, "engine", allowed: ["model", "kv_budget_tokens", "step_tokens", "batch_records"])
+            let engine = try r.mapping(e, "engine", allowed: [
+                "backend", "model", "kv_budget_tokens", "step_tokens", "batch_records",
+                "url", "api_key_env", "concurrency", "cache", "timeout_seconds", "max_retries", "chat_template",
+            ])
+            if let b = engine["backend"] {
+                let s = try r.string(b, "engine.backend")
+                guard let backend = Engine.Backend(rawValue: s) else { throw r.error(b, "engine.backend must be embedded or remote, not '\(s)'") }
+                config.engine.backend = backend
+            }
             if let m = engine["model"] { config.engine.model = try r.string(m, "engine.model") }
+            let remoteKeys = ["url", "api_key_env", "concurrency", "cache", "timeout_seconds", "max_retries", "chat_template"]
+            if config.engine.backend == .embedded, let key = remoteKeys.first(where: { engine[$0] != nil }) {
+                throw r.error(engine[key]!, "engine.\(key) applies to backend: remote only")
+            }
+            if config.engine.backend == .remote {
+                let u = try r.required(engine, "url", e)
+                let url = try r.string(u, "engine.url")
+                guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw r.error(u, "engine.url must start with http:// or https://") }
+                config.engine.url = url
+                guard engine["model"] != nil else { throw r.error(e, "missing key 'model' (the model name the server serves)") }
+                config.engine.apiKeyEnvironment = try engine["api_key_env"].map { try r.string($0, "engine.api_key_env") }
+                if let n = engine["concurrency"] { config.engine.concurrency = try r.int(n, "engine.concurrency", min: 1) }
+                config.engine.cacheDirectory = try engine["cache"].map { try r.string($0, "engine.cache") }
+                if let n = engine["timeout_seconds"] { config.engine.timeoutSeconds = try r.int(n, "engine.timeout_seconds", min: 1) }
+                if let n = engine["max_retries"] { config.engine.maxRetries = try r.int(n, "engine.max_retries", min: 0) }
+                if let t = engine["chat_template"] {
+                    let s = try r.string(t, "engine.chat_template")
+                    guard let template = ChatTemplate(rawValue: s) else { throw r.error(t, "engine.chat_template must be qwen25 or qwen3, not '\(s)'") }
+                    config.engine.chatTemplate = template
+                }
+            }
             if let n = engine["kv_budget_tokens"] { config.engine.kvBudgetTokens = try r.int(n, "engine.kv_budget_tokens", min: 256) }
             if let n = engine["step_tokens"] { config.engine.stepTokens = try r.int(n, "engine.step_tokens", min: 16) }
             if let n = engine["batch_records"] { config.engine.batchRecords = try r.int(n, "engine.batch_records", min: 1) }

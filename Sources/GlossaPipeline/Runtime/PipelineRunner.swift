@@ -30,8 +30,8 @@ public final class PipelineRunner {
         didSet { for case let t as TranslateStage in stages { t.recordedRequests = recordsEngineRequests ? [] : nil } }
     }
     public var engineRequests: [GenerationRequest] { stages.compactMap { ($0 as? TranslateStage)?.recordedRequests }.flatMap { $0 } }
-    /// The translate stage's engine (the same model and settings the run uses).
-    public var translationEngine: BatchEngine? { stages.compactMap { ($0 as? TranslateStage)?.engine }.first }
+    /// The translate stage's embedded engine (the same model and settings the run uses).
+    public var translationEngine: BatchEngine? { stages.compactMap { (($0 as? TranslateStage)?.backend as? EmbeddedBackend)?.engine }.first }
     public let worldSize: Int
     let log: (String) -> Void
     /// Called after every batch: (unit index, records done in the unit, fraction of the unit's
@@ -56,12 +56,11 @@ public final class PipelineRunner {
     }
 
     static func makeStages(_ config: PipelineConfig, environment: [String: String]) throws -> [PipelineStage] {
-        var model: LanguageModel?
-        func engineModel() throws -> LanguageModel {
-            if let model { return model }
-            let path = config.engine.model == "default" ? LanguageModel.defaultModelPath(environment: environment) : config.engine.model
-            do { model = try LanguageModel.load(path) } catch { throw PipelineError.invalidArgument("cannot load model \(path): \(error)") }
-            return model!
+        var backend: InferenceBackend?
+        func engineBackend() throws -> InferenceBackend {
+            if let backend { return backend }
+            backend = try makeBackend(config.engine, environment: environment)
+            return backend!
         }
         let fields = config.input.fields
         return try config.stages.map { stage -> PipelineStage in
@@ -81,11 +80,35 @@ public final class PipelineRunner {
             case let .filter(languages, scripts, minC, maxC):
                 return FilterStage(languages: languages, scripts: scripts, minCharacters: minC, maxCharacters: maxC, fields: fields, metadataField: config.metadataField)
             case let .translate(options):
-                let engine = BatchEngine(model: try engineModel(), kvBudgetTokens: config.engine.kvBudgetTokens, stepTokens: config.engine.stepTokens)
-                return TranslateStage(engine: engine, options: options, fields: fields, metadataField: config.metadataField)
+                return TranslateStage(backend: try engineBackend(), options: options, fields: fields, metadataField: config.metadataField)
             case let .classify(options):
-                return ClassifyStage(model: try engineModel(), options: options, fields: fields, metadataField: config.metadataField)
+                return ClassifyStage(backend: try engineBackend(), options: options, fields: fields, metadataField: config.metadataField)
             }
+        }
+    }
+
+    /// The pipeline's model: loaded in-process, or an OpenAI-compatible server.
+    public static func makeBackend(_ engine: PipelineConfig.Engine, environment: [String: String]) throws -> InferenceBackend {
+        switch engine.backend {
+        case .embedded:
+            let path = engine.model == "default" ? LanguageModel.defaultModelPath(environment: environment) : engine.model
+            let model: LanguageModel
+            do { model = try LanguageModel.load(path) } catch { throw PipelineError.invalidArgument("cannot load model \(path): \(error)") }
+            return EmbeddedBackend(model: model, kvBudgetTokens: engine.kvBudgetTokens, stepTokens: engine.stepTokens)
+        case .remote:
+            var options = RemoteBackend.Options(url: engine.url ?? "", model: engine.model)
+            if let name = engine.apiKeyEnvironment {
+                guard let key = environment[name], !key.isEmpty else {
+                    throw PipelineError.invalidArgument("engine.api_key_env names \(name), which is not set in the environment")
+                }
+                options.apiKey = key
+            }
+            options.concurrency = engine.concurrency
+            options.cacheDirectory = engine.cacheDirectory
+            options.timeoutSeconds = engine.timeoutSeconds
+            options.maxRetries = engine.maxRetries
+            options.template = engine.chatTemplate
+            return RemoteBackend(options: options)
         }
     }
 
@@ -131,7 +154,35 @@ public final class PipelineRunner {
         return Int(h % UInt64(worldSize))
     }
 
+    /// Sorted task ids as a Slurm array range: [0, 1, 2, 3, 7] -> "0-3,7".
+    public static func arrayRanges(_ ids: [Int]) -> String {
+        var parts: [String] = []
+        var i = 0
+        while i < ids.count {
+            var j = i
+            while j + 1 < ids.count && ids[j + 1] == ids[j] + 1 { j += 1 }
+            parts.append(j == i ? String(ids[i]) : "\(ids[i])-\(ids[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
+    }
+
+    /// The world size written in the output's manifests by an earlier run, if any.
+    public static func recordedWorldSize(_ directory: String) -> Int? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names.sorted() where name.hasPrefix("manifest-rank-") && name.hasSuffix(".json") {
+            if let data = FileManager.default.contents(atPath: "\(directory)/\(name)"),
+               case let .number(n)? = try? JSONParser.parse(String(decoding: data, as: UTF8.self)).value.objectValue?["world_size"] {
+                return Int(n)
+            }
+        }
+        return nil
+    }
+
     var temporaryDirectory: String { "\(config.output.directory)/.glossa/tmp/rank-\(rank)" }
+
+    /// The copy of the pipeline definition a run leaves in its output directory.
+    public static func definitionPath(_ directory: String) -> String { "\(directory)/.glossa/pipeline.yaml" }
 
     /// Where the completion marker of input unit `index` lives.
     public static func markerPath(_ directory: String, unit index: Int) -> String {
@@ -148,6 +199,12 @@ public final class PipelineRunner {
         // place; whatever a killed run left there is thrown away.
         try? FileManager.default.removeItem(atPath: temporaryDirectory)
         try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
+        let definition = Self.definitionPath(directory)
+        if FileManager.default.contents(atPath: definition) != Data(config.source.utf8) {
+            let sink = try AtomicFileSink(path: definition, temporaryDirectory: temporaryDirectory)
+            try sink.write(Array(config.source.utf8))
+            try sink.commit()
+        }
         for (index, unit) in all.enumerated() where Self.rank(of: unit, worldSize: worldSize) == rank {
             report.units += 1
             let marker = Self.markerPath(directory, unit: index)

@@ -107,15 +107,15 @@ final class FilterStage: PipelineStage {
 /// Classification by label scoring; the label and each label's probability go into metadata.
 final class ClassifyStage: PipelineStage {
     let name = "classify"
-    let classifier: Classifier
+    let backend: InferenceBackend
     let labels: [String]
     let instructions: String
     let fields: TextFields
     let metadataField: String
     var counts: [String: Int] = [:]
 
-    init(model: LanguageModel, options: PipelineConfig.ClassifyOptions, fields: [String], metadataField: String) {
-        classifier = Classifier(model)
+    init(backend: InferenceBackend, options: PipelineConfig.ClassifyOptions, fields: [String], metadataField: String) {
+        self.backend = backend
         labels = options.labels
         instructions = options.instructions
             ?? "Classify the text into exactly one of these categories: \(options.labels.joined(separator: ", ")). Answer with the category only.\n\nText:\n{text}"
@@ -124,12 +124,19 @@ final class ClassifyStage: PipelineStage {
     }
 
     func process(_ batch: inout [PipelineRecord]) throws {
+        var prompts: [[ChatMessage]] = [], owners: [Int] = []
         for i in batch.indices where batch[i].rejection == nil {
             var parts: [String] = []
             if let rejection = fields.forEachText(in: &batch[i].object, { parts.append($0) }) { batch[i].rejection = rejection; continue }
-            let prompt = instructions.replacingOccurrences(of: "{text}", with: parts.joined(separator: "\n\n"))
+            prompts.append([ChatMessage(.user, instructions.replacingOccurrences(of: "{text}", with: parts.joined(separator: "\n\n")))])
+            owners.append(i)
+        }
+        // The whole batch at once: a remote backend keeps several requests in flight.
+        for (i, outcome) in zip(owners, try backend.classify(prompts, labels: labels)) {
             let result: Classifier.Result
-            do { result = try classifier.classify([ChatMessage(.user, prompt)], labels: labels) } catch {
+            switch outcome {
+            case let .success(r): result = r
+            case let .failure(error):
                 batch[i].rejection = Rejection("engine_error", "\(error)")
                 continue
             }

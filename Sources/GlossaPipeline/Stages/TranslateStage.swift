@@ -11,7 +11,7 @@ import GlossaText
 final class TranslateStage: PipelineStage {
     let name = "translate"
     let options: PipelineConfig.TranslateOptions
-    let engine: BatchEngine
+    let backend: InferenceBackend
     let fields: TextFields
     let metadataField: String
     let targetName: String
@@ -19,8 +19,8 @@ final class TranslateStage: PipelineStage {
     /// Every request sent to the engine, kept when set (the pipeline-overhead benchmark replays them).
     var recordedRequests: [GenerationRequest]?
 
-    init(engine: BatchEngine, options: PipelineConfig.TranslateOptions, fields: [String], metadataField: String) {
-        self.engine = engine
+    init(backend: InferenceBackend, options: PipelineConfig.TranslateOptions, fields: [String], metadataField: String) {
+        self.backend = backend
         self.options = options
         self.fields = TextFields(names: options.fields ?? fields)
         self.metadataField = metadataField
@@ -122,7 +122,7 @@ final class TranslateStage: PipelineStage {
         return (String(s.dropLast(tail.count)).trimmingCharacters(in: .whitespacesAndNewlines), tail)
     }
 
-    /// Both passes in one engine run: a field whose spans did not survive is re-submitted (with
+    /// Both passes in one backend run: a field whose spans did not survive is re-submitted (with
     /// markers and the reminder) as soon as its last piece is back, so the retries share the
     /// batch with the first pass instead of running after it.
     private func translate(_ original: inout [Job]) throws {
@@ -169,11 +169,11 @@ final class TranslateStage: PipelineStage {
             let r = requests(for: j)
             initial += r.isEmpty ? settle(j) : r
         }
-        _ = engine.run(initial, followUp: { i, out in
+        _ = try backend.complete(initial, followUp: { i, out in
             let (j, k) = owners[i]
-            self.generatedTokens += out.tokens.count
+            self.generatedTokens += out.generatedTokens
             self.promptTokens += out.promptTokens
-            if out.stopReason != .error { jobs[j].translated[k] = out.content.trimmingCharacters(in: .whitespacesAndNewlines) }
+            if out.failure == nil { jobs[j].translated[k] = out.content.trimmingCharacters(in: .whitespacesAndNewlines) }
             waiting[j] -= 1
             return waiting[j] == 0 ? settle(j) : []
         })

@@ -1,0 +1,81 @@
+import Foundation
+import GlossaEngine
+
+/// What a pipeline's engine stages need from a model: chat completions and label scoring. The
+/// embedded engine and any OpenAI-compatible server (`RemoteBackend`) both provide it, so the
+/// same pipeline runs in-process or against a server.
+public protocol InferenceBackend: AnyObject {
+    /// Chat completions (non-thinking unless the request says otherwise); results in order.
+    /// Throws only when the backend itself is unusable (e.g. the server stays unreachable).
+    func complete(_ requests: [GenerationRequest]) throws -> [Completion]
+
+    /// Completions where each finished request may add more (numbered after those before them):
+    /// a caller's second pass. The embedded engine lets them join the running batch.
+    func complete(_ requests: [GenerationRequest], followUp: @escaping (Int, Completion) -> [GenerationRequest]) throws -> [Completion]
+
+    /// Label probabilities for each prompt; a prompt the backend cannot score is a failure for
+    /// that prompt alone.
+    func classify(_ prompts: [[ChatMessage]], labels: [String]) throws -> [Result<Classifier.Result, Error>]
+}
+
+extension InferenceBackend {
+    /// In rounds: the follow-ups of one round are sent together as the next.
+    public func complete(_ requests: [GenerationRequest], followUp: @escaping (Int, Completion) -> [GenerationRequest]) throws -> [Completion] {
+        var all: [Completion] = []
+        var round = requests
+        while !round.isEmpty {
+            let first = all.count
+            let answers = try complete(round)
+            all += answers
+            round = answers.enumerated().flatMap { followUp(first + $0.offset, $0.element) }
+        }
+        return all
+    }
+}
+
+/// A chat completion's answer as pipeline stages use it.
+public struct Completion: Sendable, Equatable {
+    public var content: String
+    public var generatedTokens: Int
+    /// Prompt tokens as the backend counted them (0 when it does not say).
+    public var promptTokens = 0
+    /// Why there is no answer (the engine or server refused the request).
+    public var failure: String?
+
+    public init(content: String, generatedTokens: Int, promptTokens: Int = 0, failure: String? = nil) {
+        self.content = content
+        self.generatedTokens = generatedTokens
+        self.promptTokens = promptTokens
+        self.failure = failure
+    }
+}
+
+/// The model in this process: continuous batching for completions, prefix-shared label scoring.
+public final class EmbeddedBackend: InferenceBackend {
+    public let engine: BatchEngine
+    let classifier: Classifier
+
+    public init(model: LanguageModel, kvBudgetTokens: Int, stepTokens: Int) {
+        engine = BatchEngine(model: model, kvBudgetTokens: kvBudgetTokens, stepTokens: stepTokens)
+        classifier = Classifier(model)
+    }
+
+    public func complete(_ requests: [GenerationRequest]) -> [Completion] {
+        engine.run(requests).map(Self.completion)
+    }
+
+    public func complete(_ requests: [GenerationRequest], followUp: @escaping (Int, Completion) -> [GenerationRequest]) -> [Completion] {
+        engine.run(requests, followUp: { i, out in followUp(i, Self.completion(out)) }).map(Self.completion)
+    }
+
+    static func completion(_ out: GenerationOutput) -> Completion {
+        Completion(content: out.content, generatedTokens: out.tokens.count, promptTokens: out.promptTokens,
+                   failure: out.stopReason == .error ? out.error ?? "engine error" : nil)
+    }
+
+    public func classify(_ prompts: [[ChatMessage]], labels: [String]) -> [Result<Classifier.Result, Error>] {
+        prompts.map { messages in
+            do { return .success(try classifier.classify(messages, labels: labels)) } catch { return .failure(error) }
+        }
+    }
+}

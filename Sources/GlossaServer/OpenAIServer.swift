@@ -1,0 +1,360 @@
+import Foundation
+import GlossaEngine
+import GlossaPipeline
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// `glossa serve`: the embedded engine behind an OpenAI-compatible HTTP API. All requests share
+/// one `BatchEngine`, so concurrent requests are decoded together (continuous batching).
+public struct ServerOptions: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Requests must carry `Authorization: Bearer <apiKey>` when set (`/health` stays open).
+    public var apiKey: String?
+    public var maxBodyBytes = 1 << 20
+    /// Generation requests admitted at once (running or waiting for the engine); more get 429.
+    public var maxPending = 64
+    public var modelName = "default"
+
+    public init() {}
+}
+
+/// Requests admitted and not yet finished; the bound that turns overload into 429s.
+final class Admission: Sendable {
+    private let count = Mutex(0)
+    let limit: Int
+    init(limit: Int) { self.limit = limit }
+
+    func enter() -> Bool {
+        count.withLock { n in
+            guard n < limit else { return false }
+            n += 1
+            return true
+        }
+    }
+
+    func leave() { count.withLock { $0 -= 1 } }
+}
+
+/// The request context keeps the connection's channel: its close is how a client disconnect is
+/// seen, and it cancels that client's request in the engine.
+public struct ServerContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+/// Log-probabilities the engine computed and a streamed response has not sent yet.
+final class StreamedLogprobs: Sendable {
+    private let entries = Mutex<[TokenLogprob]>([])
+    func append(_ entry: TokenLogprob) { entries.withLock { $0.append(entry) } }
+    func drain() -> [TokenLogprob] { entries.withLock { e in defer { e.removeAll() }; return e } }
+}
+
+/// Closes a connection as soon as its client closes its side. The server allows half-closed
+/// connections, so a client that gives up is otherwise only noticed when a response is
+/// written; closing the channel is what tells a handler waiting on the engine to cancel.
+final class ClientGoneHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny  // never unwrapped: reads pass through untouched
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event { context.close(promise: nil) }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
+public final class OpenAIServer: Sendable {
+    public let engine: BatchEngine
+    public let options: ServerOptions
+    let admission: Admission
+    private let counter = Mutex(0)
+
+    public init(engine: BatchEngine, options: ServerOptions) {
+        self.engine = engine
+        self.options = options
+        admission = Admission(limit: options.maxPending)
+    }
+
+    /// Serves until the process gets SIGINT/SIGTERM. `onListening` gets the bound port (useful
+    /// with port 0).
+    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let router = Router(context: ServerContext.self)
+        router.get("health") { _, _ in self.json(200, .object(JSONObject(["status": .string("ok")]))) }
+        router.get("v1/models") { request, _ in
+            if let refusal = self.refusal(request) { return refusal }
+            return self.json(200, .object(JSONObject([
+                "object": .string("list"),
+                "data": .array([.object(JSONObject([
+                    "id": .string(self.options.modelName), "object": .string("model"),
+                    "created": .number("0"), "owned_by": .string("glossa"),
+                ]))]),
+            ])))
+        }
+        router.post("v1/chat/completions") { request, context in try await self.complete(request, context, kind: .chat) }
+        router.post("v1/completions") { request, context in try await self.complete(request, context, kind: .text) }
+        let app = Application(
+            router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ClientGoneHandler()])),
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "glossa"),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) }
+        )
+        try await app.runService()
+    }
+
+    // MARK: - Handlers
+
+    private func complete(_ request: Request, _ context: ServerContext, kind: CompletionRequest.Kind) async throws -> Response {
+        do {
+            try authorize(request)
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > options.maxBodyBytes {
+                throw APIError(413, "request body of \(length) bytes exceeds the limit of \(options.maxBodyBytes) bytes")
+            }
+            let buffer: ByteBuffer
+            do { buffer = try await request.body.collect(upTo: options.maxBodyBytes) } catch is NIOTooManyBytesError {
+                throw APIError(413, "request body exceeds the limit of \(options.maxBodyBytes) bytes")
+            }
+            let body: JSONObject
+            do {
+                let parsed = try JSONParser.parse(String(decoding: buffer.readableBytesView, as: UTF8.self)).value
+                guard let object = parsed.objectValue else { throw APIError(400, "the request body must be a JSON object") }
+                body = object
+            } catch let error as JSONParser.SyntaxError {
+                throw APIError(400, "malformed JSON: \(error)")
+            }
+            let parsed = try CompletionRequest(kind: kind, body: body)
+            if let tokens = parsed.tokens, let bad = tokens.first(where: { $0 >= engine.model.tokenizer.vocabularySize }) {
+                throw APIError(400, "token id \(bad) is outside the vocabulary")
+            }
+            if let model = parsed.model, model != options.modelName {
+                throw APIError(404, "model '\(model)' is not served here (GET /v1/models lists '\(options.modelName)')", type: "model_not_found")
+            }
+            guard admission.enter() else {
+                var response = json(429, APIError(429, "the server is at its limit of \(options.maxPending) pending requests; retry later", type: "rate_limit_exceeded").json)
+                response.headers[.retryAfter] = "1"
+                return response
+            }
+            let id = counter.withLock { n in n += 1; return n }
+            var generation = parsed.generation
+            let streamed = StreamedLogprobs()
+            if parsed.stream && generation.logprobs != nil { generation.onLogprob = { streamed.append($0) } }
+            let events = relay(generation, closing: context.channel)
+            if parsed.stream { return streamResponse(parsed, events, logprobs: streamed, id: id) }
+            var output: GenerationOutput?
+            for try await event in events { if case let .finished(out) = event { output = out } }
+            guard let output, output.stopReason != .cancelled else { throw APIError(499, "request cancelled") }
+            if output.stopReason == .error { throw APIError(400, output.error ?? "the engine could not run the request") }
+            return json(200, completionBody(parsed, output, id: id))
+        } catch let error as APIError {
+            return json(error.status, error.json)
+        }
+    }
+
+    private func refusal(_ request: Request) -> Response? {
+        do { try authorize(request) } catch { return json(error.status, error.json) }
+        return nil
+    }
+
+    private func authorize(_ request: Request) throws(APIError) {
+        guard let key = options.apiKey, !key.isEmpty else { return }
+        guard request.headers[.authorization] == "Bearer \(key)" else {
+            throw APIError(401, "missing or wrong API key (Authorization: Bearer ...)", type: "authentication_error")
+        }
+    }
+
+    /// The engine's events, ended (and the request cancelled in the engine) when the client's
+    /// connection closes. The admission slot is given back when the engine is done with the
+    /// request, however the response ends (even if its body is never written).
+    private func relay(_ request: GenerationRequest, closing channel: any Channel) -> AsyncThrowingStream<GenerationEvent, Error> {
+        let (events, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
+        let engine = self.engine, admission = self.admission
+        let task = Task {
+            defer { admission.leave() }
+            do {
+                for try await event in engine.stream(request) { continuation.yield(event) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        channel.closeFuture.whenComplete { _ in task.cancel() }
+        continuation.onTermination = { _ in task.cancel() }
+        return events
+    }
+
+    /// Server-sent events: one chunk per piece of text (with the log-probabilities of the tokens
+    /// behind it, when asked), a last chunk with the finish reason and usage, then `data: [DONE]`.
+    private func streamResponse(_ request: CompletionRequest, _ events: AsyncThrowingStream<GenerationEvent, Error>,
+                                logprobs streamed: StreamedLogprobs, id: Int) -> Response {
+        let created = String(Int(Date().timeIntervalSince1970))
+        let body = ResponseBody { writer in
+            func send(_ value: JSONValue) async throws {
+                var bytes = Array("data: ".utf8)
+                JSONWriter.write(value, into: &bytes)
+                bytes += Array("\n\n".utf8)
+                try await writer.write(ByteBuffer(bytes: bytes))
+            }
+            let holdback = max(0, (request.generation.stopStrings.map(\.count).max() ?? 0) - 1)
+            var pending = "", sent = "", thinking = false, offset = 0
+            // The entries that arrived since the last chunk; nothing when none were asked for.
+            func logprobs() -> JSONValue {
+                let entries = streamed.drain()
+                guard request.generation.logprobs != nil, !entries.isEmpty else { return .null }
+                return self.logprobsJSON(request, entries, prompt: nil, offset: &offset)
+            }
+            if request.kind == .chat { try await send(self.chunk(request, id: id, created: created, delta: ["role": .string("assistant"), "content": .string("")])) }
+            do {
+                for try await event in events {
+                    switch event {
+                    case let .text(piece):
+                        if request.kind == .chat && request.generation.enableThinking {
+                            if piece.contains("<think>") { thinking = true; continue }
+                            if piece.contains("</think>") { thinking = false; continue }
+                            if thinking {
+                                try await send(self.chunk(request, id: id, created: created, delta: ["reasoning_content": .string(piece)]))
+                                continue
+                            }
+                        }
+                        // Text that might still turn into a stop string is held back.
+                        pending += piece
+                        let ready = pending.dropLast(holdback)
+                        if ready.isEmpty { continue }
+                        sent += ready
+                        pending.removeFirst(ready.count)
+                        try await send(self.chunk(request, id: id, created: created, text: String(ready), logprobs: logprobs()))
+                    case let .finished(output):
+                        if output.stopReason == .error {
+                            try await send(APIError(400, output.error ?? "the engine could not run the request").json)
+                        } else {
+                            let final = request.kind == .chat ? output.content : output.text
+                            if final.hasPrefix(sent), final.count > sent.count {
+                                try await send(self.chunk(request, id: id, created: created, text: String(final.dropFirst(sent.count)), logprobs: logprobs()))
+                            }
+                            var last = self.chunk(request, id: id, created: created, delta: [:], finish: output, logprobs: logprobs())
+                            last["usage"] = self.usage(output)
+                            try await send(.object(last))
+                        }
+                    }
+                }
+            } catch {
+                // The client went away or the engine stopped: nothing more to say on this stream.
+                return
+            }
+            try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+
+    // MARK: - Response bodies
+
+    private func chunk(_ r: CompletionRequest, id: Int, created: String, text: String, logprobs: JSONValue) -> JSONValue {
+        .object(chunk(r, id: id, created: created, delta: r.kind == .chat ? ["content": .string(text)] : ["text": .string(text)], finish: nil, logprobs: logprobs))
+    }
+
+    private func chunk(_ r: CompletionRequest, id: Int, created: String, delta: KeyValuePairs<String, JSONValue>) -> JSONValue {
+        .object(chunk(r, id: id, created: created, delta: delta, finish: nil, logprobs: .null))
+    }
+
+    private func chunk(_ r: CompletionRequest, id: Int, created: String, delta: KeyValuePairs<String, JSONValue>,
+                       finish: GenerationOutput?, logprobs: JSONValue) -> JSONObject {
+        var choice = JSONObject(["index": .number("0")])
+        if r.kind == .chat {
+            choice["delta"] = .object(JSONObject(delta))
+        } else {
+            choice["text"] = JSONObject(delta)["text"] ?? .string("")
+        }
+        choice["logprobs"] = logprobs
+        choice["finish_reason"] = finish.map { .string(finishReason($0)) } ?? .null
+        return JSONObject([
+            "id": .string((r.kind == .chat ? "chatcmpl-" : "cmpl-") + String(id)),
+            "object": .string(r.kind == .chat ? "chat.completion.chunk" : "text_completion"),
+            "created": .number(created), "model": .string(options.modelName),
+            "choices": .array([.object(choice)]),
+        ])
+    }
+
+    private func completionBody(_ r: CompletionRequest, _ output: GenerationOutput, id: Int) -> JSONValue {
+        var choice = JSONObject(["index": .number("0")])
+        if r.kind == .chat {
+            var message = JSONObject(["role": .string("assistant"), "content": .string(output.content)])
+            if let reasoning = output.reasoning { message["reasoning_content"] = .string(reasoning) }
+            choice["message"] = .object(message)
+        } else {
+            let prompt = r.tokens.map { engine.model.tokenizer.decode($0) } ?? r.prompt
+            choice["text"] = .string((r.echo ? prompt : "") + output.text)
+        }
+        var offset = 0
+        let generated = output.logprobs ?? []
+        choice["logprobs"] = r.generation.logprobs == nil ? .null : logprobsJSON(r, generated, prompt: r.echo ? output.promptLogprobs ?? [] : nil, offset: &offset)
+        choice["finish_reason"] = .string(finishReason(output))
+        return .object(JSONObject([
+            "id": .string((r.kind == .chat ? "chatcmpl-" : "cmpl-") + String(id)),
+            "object": .string(r.kind == .chat ? "chat.completion" : "text_completion"),
+            "created": .number(String(Int(Date().timeIntervalSince1970))), "model": .string(options.modelName),
+            "choices": .array([.object(choice)]),
+            "usage": usage(output),
+        ]))
+    }
+
+    private func finishReason(_ output: GenerationOutput) -> String { output.stopReason == .length ? "length" : "stop" }
+
+    private func usage(_ output: GenerationOutput) -> JSONValue {
+        .object(JSONObject([
+            "prompt_tokens": .number(String(output.promptTokens)),
+            "completion_tokens": .number(String(output.tokens.count)),
+            "total_tokens": .number(String(output.promptTokens + output.tokens.count)),
+        ]))
+    }
+
+    /// Chat: `{"content": [{token, logprob, bytes, top_logprobs}]}`; completions: the legacy
+    /// `tokens` / `token_logprobs` / `top_logprobs` / `text_offset` arrays (the prompt's first on
+    /// echo, its first token without a log-probability). `offset` is the text offset of the first
+    /// entry and moves past the last one (streamed chunks continue where the last one ended).
+    private func logprobsJSON(_ r: CompletionRequest, _ generated: [TokenLogprob], prompt: [TokenLogprob]?, offset: inout Int) -> JSONValue {
+        let tokenizer = engine.model.tokenizer
+        func text(_ id: Int) -> String { String(decoding: tokenizer.bytes(of: id), as: UTF8.self) }
+        func number(_ x: Float) -> JSONValue { .number(x.isFinite ? String(x) : "-9999.0") }
+        if r.kind == .chat {
+            return .object(JSONObject(["content": .array(generated.map { entry in
+                .object(JSONObject([
+                    "token": .string(text(entry.token)), "logprob": number(entry.logprob),
+                    "bytes": .array(tokenizer.bytes(of: entry.token).map { .number(String($0)) }),
+                    "top_logprobs": .array(entry.top.map { alt in
+                        .object(JSONObject(["token": .string(text(alt.token)), "logprob": number(alt.logprob),
+                                            "bytes": .array(tokenizer.bytes(of: alt.token).map { .number(String($0)) })]))
+                    }),
+                ]))
+            })]))
+        }
+        var tokens: [JSONValue] = [], values: [JSONValue] = [], tops: [JSONValue] = [], offsets: [JSONValue] = []
+        func add(_ id: Int, _ entry: TokenLogprob?) {
+            let piece = text(id)
+            tokens.append(.string(piece))
+            values.append(entry.map { number($0.logprob) } ?? .null)
+            tops.append(entry.map { e in
+                var alternatives = JSONObject()
+                for alt in e.top where alternatives[text(alt.token)] == nil { alternatives[text(alt.token)] = number(alt.logprob) }
+                return .object(alternatives)
+            } ?? .null)
+            offsets.append(.number(String(offset)))
+            offset += piece.unicodeScalars.count
+        }
+        if let prompt {
+            for (k, id) in engine.promptTokens(r.generation).enumerated() { add(id, k == 0 || k > prompt.count ? nil : prompt[k - 1]) }
+        }
+        for entry in generated { add(entry.token, entry) }
+        return .object(JSONObject(["tokens": .array(tokens), "token_logprobs": .array(values), "top_logprobs": .array(tops), "text_offset": .array(offsets)]))
+    }
+
+    private func json(_ status: Int, _ value: JSONValue) -> Response {
+        var bytes: [UInt8] = []
+        JSONWriter.write(value, into: &bytes)
+        bytes.append(0x0A)
+        return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
