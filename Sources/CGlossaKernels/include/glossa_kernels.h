@@ -48,6 +48,13 @@ int glossa_kernel_level(void);
 /// Caps the family (at most what the CPU has); returns the level in effect.
 int glossa_set_kernel_level(int level);
 
+/// A spin-wait hint to the CPU (PAUSE on x86).
+static inline void glossa_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 /// Large buffers (a step's activations) are served from the heap and reused rather than mapped
 /// and zeroed afresh by the kernel on every allocation (glibc's mmap and trim thresholds).
 void glossa_keep_buffers_in_heap(void);

@@ -32,7 +32,7 @@ enum QuantizedKernels {
             let act = UnsafeSendable(a.baseAddress!)
             y.withUnsafeMutableBufferPointer { out in
                 let o = UnsafeSendable(out.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                WorkerPool.shared.run(chunks) { chunk in
                     let begin = outFeatures * chunk / chunks, end = outFeatures * (chunk + 1) / chunks
                     glossa_matmul(w.value.type, w.value.base, Int64(w.value.columns), Int64(begin), Int64(end),
                                   act.value, Int64(stride), Int64(rows), o.value, Int64(outFeatures))

@@ -82,7 +82,7 @@ struct FeedForward: Sendable {
             u.withUnsafeBufferPointer { u in
                 a.withUnsafeMutableBufferPointer { a in
                     let gp = UnsafeSendable(g.baseAddress!), up = UnsafeSendable(u.baseAddress!), ap = UnsafeSendable(a.baseAddress!)
-                    DispatchQueue.concurrentPerform(iterations: threads) { t in
+                    WorkerPool.shared.run(threads) { t in
                         for i in (count * t / threads)..<(count * (t + 1) / threads) { ap.value[i] = silu(gp.value[i]) * up.value[i] }
                     }
                 }

@@ -277,7 +277,7 @@ public final class Transformer: @unchecked Sendable {
             out.withUnsafeMutableBufferPointer { out in
                 let qp = UnsafeSendable(q.baseAddress!), op = UnsafeSendable(out.baseAddress!)
                 let shared = UnsafeSendable(items)
-                DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                WorkerPool.shared.run(threads) { thread in
                     let items = shared.value
                     var scores = [Float](repeating: 0, count: (items.map { $0.start + $0.offset + 1 }.max() ?? 0))
                     // Interleaved so that both threads get short and long (late) rows.

@@ -1,0 +1,80 @@
+import CGlossaKernels
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Runs the parts of one step's product on the calling thread and on resident workers that
+/// spin for a short while between jobs before parking. A decoding step issues a few hundred
+/// products of tens of microseconds each; waking a parked thread for every one of them (what
+/// a dispatch queue does) costs a noticeable share of that. Part `t` of a job always runs on
+/// thread `t`, so which thread computes what never varies.
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool(workers: max(0, QuantizedKernels.threads - 1))
+
+    let workers: Int
+    private let generation = Atomic<Int>(0)
+    private let remaining = Atomic<Int>(0)
+    private let sleeping = Atomic<Int>(0)
+    private let wake = DispatchSemaphore(value: 0)
+    private let busy = NSLock()
+    // Written by the caller before `generation` is bumped; read by workers after they see it.
+    private var job: ((Int) -> Void)?
+    private var parts = 0
+    /// Spins (PAUSE each) before a worker parks: about 50 µs.
+    private let spinLimit = 1_500
+
+    init(workers: Int) {
+        self.workers = workers
+        for w in 0..<workers {
+            let thread = Thread { [unowned self] in self.serve(worker: w + 1) }
+            thread.name = "glossa.worker.\(w + 1)"
+            thread.start()
+        }
+    }
+
+    /// Calls `body(t)` for t in 0..<parts, part t on thread t % (workers + 1); returns when all
+    /// are done. A nested or concurrent call runs its parts on the calling thread.
+    func run(_ parts: Int, _ body: (Int) -> Void) {
+        guard parts > 1, workers > 0, busy.try() else {
+            for t in 0..<parts { body(t) }
+            return
+        }
+        defer { busy.unlock() }
+        withoutActuallyEscaping(body) { body in
+            job = body
+            self.parts = parts
+            remaining.store(workers, ordering: .sequentiallyConsistent)
+            generation.add(1, ordering: .sequentiallyConsistent)
+            let parked = sleeping.load(ordering: .sequentiallyConsistent)
+            for _ in 0..<parked { wake.signal() }
+            for t in stride(from: 0, to: parts, by: workers + 1) { body(t) }
+            while remaining.load(ordering: .acquiring) > 0 { glossa_cpu_relax() }
+            job = nil
+        }
+    }
+
+    private func serve(worker: Int) {
+        // Generation 0 is "no job yet": a worker that starts after the first job was posted
+        // still sees it as new.
+        var seen = 0
+        while true {
+            var spins = 0
+            while generation.load(ordering: .acquiring) == seen {
+                if spins < spinLimit {
+                    spins += 1
+                    glossa_cpu_relax()
+                    continue
+                }
+                sleeping.add(1, ordering: .sequentiallyConsistent)
+                if generation.load(ordering: .sequentiallyConsistent) == seen { wake.wait() }
+                sleeping.subtract(1, ordering: .sequentiallyConsistent)
+                spins = 0
+            }
+            seen = generation.load(ordering: .acquiring)
+            if let job {
+                for t in stride(from: worker, to: parts, by: workers + 1) { job(t) }
+            }
+            remaining.subtract(1, ordering: .releasing)
+        }
+    }
+}
