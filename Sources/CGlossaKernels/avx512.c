@@ -202,7 +202,7 @@ AVX512 static void run_tile(int rm, int rn, const weight_pair *w, int64_t w_stri
 
 // Token chunks keep their prepared activations in L2 while groups of four rows, unpacked once
 // per chunk, pass over them four tokens at a time.
-enum { TOKEN_CHUNK = 64, ROW_GROUP = 4 };
+enum { TOKEN_CHUNK = 128, ROW_GROUP = 4 };
 
 int glossa_matmul_q8_0_vnni(int32_t type, const void *w, int64_t columns, int64_t begin, int64_t end,
                             const void *x, int64_t x_stride, int64_t tokens, float *y, int64_t y_stride) {
@@ -227,15 +227,18 @@ int glossa_matmul_q8_0_vnni(int32_t type, const void *w, int64_t columns, int64_
     for (int64_t t0 = 0; t0 < tokens; t0 += chunk) {
         const int64_t tn = t0 + chunk < tokens ? chunk : tokens - t0;
         prepare_activations((const uint8_t *)x + t0 * x_stride, x_stride, tn, nb, offset, acts);
-        memset(token_scales, 0, sizeof(float) * (size_t)(16 * quads * nb));
+        if (tn % 4) memset(token_scales + (tn / 4) * 16 * nb, 0, sizeof(float) * (size_t)(16 * nb));
         for (int64_t t = 0; t < tn; t++)
             for (int64_t i = 0; i < nb; i++)
-                for (int m = 0; m < 4; m++)
-                    token_scales[(t / 4) * 16 * nb + 16 * i + (t % 4) * 4 + m] = acts[t * np + i / 2].d[8 * (i % 2)];
+                _mm_storeu_ps(token_scales + (t / 4) * 16 * nb + 16 * i + (t % 4) * 4, _mm_set1_ps(acts[t * np + i / 2].d[8 * (i % 2)]));
         for (int64_t r0 = begin; r0 < end; r0 += ROW_GROUP) {
             const int rm = (int)(end - r0 < ROW_GROUP ? end - r0 : ROW_GROUP);
             memset(row_scales, 0, sizeof(float) * (size_t)(4 * nb));
             for (int m = 0; m < rm; m++) unpack_row(type, (const uint8_t *)w + (r0 + m) * row_bytes, nb, rows + m * np, row_scales, m);
+            // The next group's rows come from memory while this group's tiles run.
+            if (r0 + 2 * ROW_GROUP <= end)
+                for (int64_t b = 0; b < ROW_GROUP * row_bytes; b += 64)
+                    _mm_prefetch((const char *)w + (r0 + ROW_GROUP) * row_bytes + b, _MM_HINT_T0);
             for (int64_t t = 0; t < tn; t += 4) {
                 const int rn = (int)(tn - t < 4 ? tn - t : 4);
                 run_tile(rm, rn, rows, np, row_scales, acts + t * np, token_scales + (t / 4) * 16 * nb, products, nb, out, ROW_GROUP);
@@ -578,6 +581,9 @@ int glossa_matmul_k_vnni(int32_t type, const void *w, int64_t columns, int64_t b
         for (int64_t r0 = begin; r0 < end; r0 += ROW_GROUP) {
             const int rm = (int)(end - r0 < ROW_GROUP ? end - r0 : ROW_GROUP);
             for (int m = 0; m < rm; m++) unpack_row_k(type, (const uint8_t *)w + (r0 + m) * row_bytes, ns, rows + m * ns);
+            if (r0 + 2 * ROW_GROUP <= end)
+                for (int64_t b = 0; b < ROW_GROUP * row_bytes; b += 64)
+                    _mm_prefetch((const char *)w + (r0 + ROW_GROUP) * row_bytes + b, _MM_HINT_T0);
             for (int64_t t = 0; t < tn; t += 4) {
                 const int rn = (int)(tn - t < 4 ? tn - t : 4);
                 run_tile_k(type, rm, rn, rows, ns, acts + t * ns, ns, out, ROW_GROUP);

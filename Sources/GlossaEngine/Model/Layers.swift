@@ -22,7 +22,12 @@ struct Linear: Sendable {
         var y = [Float](unsafeUninitializedCapacity: rows * outFeatures) { _, count in count = rows * outFeatures }
         QuantizedKernels.multiply(weight, x: x, rows: rows, into: &y)
         if let bias {
-            for r in 0..<rows { for j in 0..<outFeatures { y[r * outFeatures + j] += bias[j] } }
+            let n = outFeatures
+            y.withUnsafeMutableBufferPointer { y in
+                bias.withUnsafeBufferPointer { b in
+                    for r in 0..<rows { for j in 0..<n { y[r * n + j] += b[j] } }
+                }
+            }
         }
         return y
     }
