@@ -369,20 +369,13 @@ AVX512 static void unpack_row_k(int32_t type, const void *row, int64_t ns, weigh
         }
     } else {
         const block_q6_K *b = row;
-        const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(0x03);
         const __m512i offset = _mm512_set1_epi16(32);
         for (int64_t s = 0; s < ns; s++) {
             weight_super *o = out + s;
             const uint8_t *ql = b[s].ql, *qh = b[s].qh;
             for (int half = 0; half < 2; half++, ql += 64, qh += 32) {
-                const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
-                const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-                const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
                 __m256i q[4];
-                q[0] = _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, low2), 4));
-                q[1] = _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), low2), 4));
-                q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), low2), 4));
-                q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), low2), 4));
+                unpack_q6_K_half_avx2(ql, qh, q);
                 __m512i v[4];
                 for (int k = 0; k < 4; k++) {
                     const int e = 128 * half + 32 * k;   // first element; scales cover 16 each
@@ -490,7 +483,7 @@ AVX512 static void six_bit_starts(const block_q8_K *a, int64_t ns, __m512i *star
 // integer is exact, so the float side equals dot_q4_K_avx2 / dot_q6_K_avx2.
 AVX512 static float direct_k(int32_t type, const void *row, const block_q8_K *y, const __m512i *starts, int64_t ns) {
     float sum = 0;
-    const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(0x03);
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
     for (int64_t s = 0; s < ns; s++) {
         __m512i lanes = _mm512_setzero_si512();
         int mins[8] = {0};
@@ -517,14 +510,8 @@ AVX512 static float direct_k(int32_t type, const void *row, const block_q8_K *y,
             const uint8_t *ql = b->ql, *qh = b->qh;
             const __m128i spread = _mm_set_epi8(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
             for (int half = 0; half < 2; half++, ql += 64, qh += 32) {
-                const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
-                const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-                const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
                 __m256i q[4];
-                q[0] = _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, low2), 4));
-                q[1] = _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), low2), 4));
-                q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), low2), 4));
-                q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), low2), 4));
+                unpack_q6_K_half_avx2(ql, qh, q);
                 for (int g = 0; g < 2; g++) {
                     const int e = 128 * half + 64 * g;
                     const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(q[2 * g]), q[2 * g + 1], 1);
