@@ -265,6 +265,9 @@ struct BatchBench: ParsableCommand {
     @Option(help: "llama-batched-bench to run after Glossa on the same model (its S replaces --peer).")
     var llamaBatchedBench: String?
 
+    @Option(help: "Tokens per engine step (prompt chunks plus one token per decoding sequence).")
+    var stepTokens = 512
+
     @Flag(help: "Skip the classification measurement.")
     var noClassify = false
 
@@ -282,7 +285,7 @@ struct BatchBench: ParsableCommand {
                 r.maxTokens = 64
                 return r
             }
-            let engine = BatchEngine(model: lm, kvBudgetTokens: 200 * max(b, 1), stepTokens: 512, maxSequences: max(b, 1))
+            let engine = BatchEngine(model: lm, kvBudgetTokens: 200 * max(b, 1), stepTokens: stepTokens, maxSequences: max(b, 1))
             let t = System.monotonicSeconds()
             let outputs = engine.run(requests)
             let seconds = System.monotonicSeconds() - t
