@@ -60,13 +60,21 @@ struct RMSNorm: Sendable {
 
     func apply(_ x: inout [Float], width: Int) {
         let rows = x.count / width
+        // Rows are independent: a long prefill splits them between the threads.
+        let threads = rows >= 64 ? QuantizedKernels.threads : 1
         x.withUnsafeMutableBufferPointer { x in
-            for r in 0..<rows {
-                let row = x.baseAddress! + r * width
-                var sum: Float = 0
-                for i in 0..<width { sum += row[i] * row[i] }
-                let scale = 1 / (sum / Float(width) + epsilon).squareRoot()
-                for i in 0..<width { row[i] = weight[i] * (row[i] * scale) }
+            let base = UnsafeSendable(x.baseAddress!)
+            weight.withUnsafeBufferPointer { w in
+                let weight = UnsafeSendable(w.baseAddress!)
+                WorkerPool.shared.run(threads) { t in
+                    for r in (rows * t / threads)..<(rows * (t + 1) / threads) {
+                        let row = base.value + r * width
+                        var sum: Float = 0
+                        for i in 0..<width { sum += row[i] * row[i] }
+                        let scale = 1 / (sum / Float(width) + epsilon).squareRoot()
+                        for i in 0..<width { row[i] = weight.value[i] * (row[i] * scale) }
+                    }
+                }
             }
         }
     }
@@ -88,7 +96,11 @@ struct FeedForward: Sendable {
                 a.withUnsafeMutableBufferPointer { a in
                     let gp = UnsafeSendable(g.baseAddress!), up = UnsafeSendable(u.baseAddress!), ap = UnsafeSendable(a.baseAddress!)
                     WorkerPool.shared.run(threads) { t in
-                        for i in (count * t / threads)..<(count * (t + 1) / threads) { ap.value[i] = silu(gp.value[i]) * up.value[i] }
+                        // exp first (library calls), then the division and product over the
+                        // range, which vectorize; each element is rounded exactly as silu(g) * u.
+                        let range = (count * t / threads)..<(count * (t + 1) / threads)
+                        for i in range { ap.value[i] = exp(-gp.value[i]) }
+                        for i in range { ap.value[i] = gp.value[i] / (1 + ap.value[i]) * up.value[i] }
                     }
                 }
             }
