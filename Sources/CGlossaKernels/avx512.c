@@ -187,15 +187,18 @@ AVX512 static void direct_rows(int32_t type, const uint8_t *w, int64_t row_bytes
     }
 }
 
+// Every tile shape, so that each gets its own unrolled copy of a tile function.
+#define TILE_SHAPES(X)                                   \
+    X(4, 4) X(4, 3) X(4, 2) X(4, 1) X(3, 4) X(3, 3)      \
+    X(3, 2) X(3, 1) X(2, 4) X(2, 3) X(2, 2) X(2, 1)      \
+    X(1, 4) X(1, 3) X(1, 2) X(1, 1)
+
 #define TILE_CASE(RM, RN) case (RM) * 8 + (RN): tile(w, w_stride, row_scales, a, token_scales, products, nb, RM, RN, y, y_stride); break;
 
 AVX512 static void run_tile(int rm, int rn, const weight_pair *w, int64_t w_stride, const float *row_scales,
                             const act_pair *a, const float *token_scales, float *products, int64_t nb, float *y, int64_t y_stride) {
     switch (rm * 8 + rn) {
-    TILE_CASE(4, 4) TILE_CASE(4, 3) TILE_CASE(4, 2) TILE_CASE(4, 1)
-    TILE_CASE(3, 4) TILE_CASE(3, 3) TILE_CASE(3, 2) TILE_CASE(3, 1)
-    TILE_CASE(2, 4) TILE_CASE(2, 3) TILE_CASE(2, 2) TILE_CASE(2, 1)
-    TILE_CASE(1, 4) TILE_CASE(1, 3) TILE_CASE(1, 2) TILE_CASE(1, 1)
+    TILE_SHAPES(TILE_CASE)
     default: break;
     }
 }
@@ -213,17 +216,19 @@ int glossa_matmul_q8_0_vnni(int32_t type, const void *w, int64_t columns, int64_
     const int64_t chunk = tokens < TOKEN_CHUNK ? tokens : TOKEN_CHUNK;
     const int64_t quads = (chunk + 3) / 4;
     act_pair *acts = aligned_alloc(64, sizeof(act_pair) * (size_t)(chunk * np));
-    weight_pair *rows = aligned_alloc(64, sizeof(weight_pair) * (size_t)(ROW_GROUP * np));
-    float *scratch = aligned_alloc(64, sizeof(float) * (size_t)(nb * (4 + 16 * quads + 16)));
-    if (!acts || !rows || !scratch) { free(acts); free(rows); free(scratch); return 0; }
-    float *row_scales = scratch, *token_scales = scratch + 4 * nb, *products = token_scales + 16 * quads * nb;
-    float out[ROW_GROUP * 4];
+    if (!acts) return 0;
     if (tokens <= 2) {
+        // Decoding: no unpacked rows, no scale tables.
         prepare_activations((const uint8_t *)x, x_stride, tokens, nb, offset, acts);
         direct_rows(type, w, row_bytes, begin, end, acts, nb, tokens, y, y_stride);
-        free(acts); free(rows); free(scratch);
+        free(acts);
         return 1;
     }
+    weight_pair *rows = aligned_alloc(64, sizeof(weight_pair) * (size_t)(ROW_GROUP * np));
+    float *scratch = aligned_alloc(64, sizeof(float) * (size_t)(nb * (4 + 16 * quads + 16)));
+    if (!rows || !scratch) { free(acts); free(rows); free(scratch); return 0; }
+    float *row_scales = scratch, *token_scales = scratch + 4 * nb, *products = token_scales + 16 * quads * nb;
+    float out[ROW_GROUP * 4];
     for (int64_t t0 = 0; t0 < tokens; t0 += chunk) {
         const int64_t tn = t0 + chunk < tokens ? chunk : tokens - t0;
         prepare_activations((const uint8_t *)x + t0 * x_stride, x_stride, tn, nb, offset, acts);
@@ -461,10 +466,7 @@ INLINE_AVX512 void tile_k(int32_t type, const weight_super *w, int64_t w_stride,
 AVX512 static void run_tile_k(int32_t type, int rm, int rn, const weight_super *w, int64_t w_stride, const act_super *a, int64_t ns,
                               float *y, int64_t y_stride) {
     switch (rm * 8 + rn) {
-    TILE_K_CASE(4, 4) TILE_K_CASE(4, 3) TILE_K_CASE(4, 2) TILE_K_CASE(4, 1)
-    TILE_K_CASE(3, 4) TILE_K_CASE(3, 3) TILE_K_CASE(3, 2) TILE_K_CASE(3, 1)
-    TILE_K_CASE(2, 4) TILE_K_CASE(2, 3) TILE_K_CASE(2, 2) TILE_K_CASE(2, 1)
-    TILE_K_CASE(1, 4) TILE_K_CASE(1, 3) TILE_K_CASE(1, 2) TILE_K_CASE(1, 1)
+    TILE_SHAPES(TILE_K_CASE)
     default: break;
     }
 }

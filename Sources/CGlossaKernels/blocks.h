@@ -48,6 +48,14 @@ static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m)
     }
 }
 
+// Q6_K elements l, l + 32, l + 64, l + 96 of a half block (values - 32).
+static inline void q6_K_values(const uint8_t *ql, const uint8_t *qh, int l, int *q1, int *q2, int *q3, int *q4) {
+    *q1 = (int)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+    *q2 = (int)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+    *q3 = (int)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+    *q4 = (int)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+}
+
 // Half a Q6_K block (128 values) as four vectors of 6-bit values (0..63), in activation order.
 __attribute__((target("avx2,fma"))) static inline void unpack_q6_K_half_avx2(const uint8_t *ql, const uint8_t *qh, __m256i q[4]) {
     const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(0x03);

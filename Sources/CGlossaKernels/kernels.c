@@ -132,10 +132,8 @@ int glossa_dequantize(int32_t type, const void *src, float *y, int64_t count) {
             for (int n = 0; n < QKK; n += 128, y += 128, ql += 64, qh += 32, sc += 8) {
                 for (int l = 0; l < 32; l++) {
                     const int is = l / 16;
-                    const int q1 = (int)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-                    const int q2 = (int)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-                    const int q3 = (int)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-                    const int q4 = (int)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+                    int q1, q2, q3, q4;
+                    q6_K_values(ql, qh, l, &q1, &q2, &q3, &q4);
                     y[l] = d * sc[is + 0] * q1;
                     y[l + 32] = d * sc[is + 2] * q2;
                     y[l + 64] = d * sc[is + 4] * q3;
@@ -279,10 +277,8 @@ CLONES static float dot_q6_K(const block_q6_K *x, const block_q8_K *y, int64_t n
             int s[8] = {0};
             for (int l = 0; l < 32; l++) {
                 const int is = l / 16;
-                const int q1 = (int)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-                const int q2 = (int)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-                const int q3 = (int)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-                const int q4 = (int)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+                int q1, q2, q3, q4;
+                q6_K_values(ql, qh, l, &q1, &q2, &q3, &q4);
                 s[is + 0] += q1 * a[l];
                 s[is + 2] += q2 * a[l + 32];
                 s[is + 4] += q3 * a[l + 64];

@@ -11,7 +11,8 @@ enum QuantizedKernels {
         let vecType = glossa_vec_dot_type(weight.type)
         let stride = vecType == GLOSSA_TYPE_F32 ? inFeatures * 4
             : inFeatures / Int(glossa_block_elements(vecType)) * Int(glossa_block_bytes(vecType))
-        var bytes = [UInt8](repeating: 0, count: rows * stride)
+        // Every byte is written by the quantization below.
+        var bytes = [UInt8](unsafeUninitializedCapacity: rows * stride) { _, count in count = rows * stride }
         x.withUnsafeBufferPointer { x in
             bytes.withUnsafeMutableBytes { a in
                 for t in 0..<rows {
