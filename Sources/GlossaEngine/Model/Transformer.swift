@@ -273,13 +273,14 @@ public final class Transformer: @unchecked Sendable {
         }
         let threads = items.count * heads >= 8 ? QuantizedKernels.threads : 1
         let work = items.count * heads
+        let longest = items.map { $0.start + $0.offset + 1 }.max() ?? 0
         q.withUnsafeBufferPointer { q in
             out.withUnsafeMutableBufferPointer { out in
                 let qp = UnsafeSendable(q.baseAddress!), op = UnsafeSendable(out.baseAddress!)
                 let shared = UnsafeSendable(items)
                 WorkerPool.shared.run(threads) { thread in
                     let items = shared.value
-                    var scores = [Float](repeating: 0, count: (items.map { $0.start + $0.offset + 1 }.max() ?? 0))
+                    var scores = [Float](repeating: 0, count: longest)
                     // Interleaved so that both threads get short and long (late) rows.
                     for w in stride(from: thread, to: work, by: threads) {
                         let item = items[w / heads], head = w % heads
