@@ -242,15 +242,7 @@ import Testing
     /// The sample documents as plain JSONL with blank lines, a broken line and a line longer
     /// than a range, so that ranges start inside lines and on line feeds.
     static func plainInput(_ scratch: Scratch) throws -> (path: String, lines: [String]) {
-        let source = NormalizeJobTests.corpora.appendingPathComponent("sample-documents.jsonl.zst").path
-        let zstd = Process()
-        zstd.executableURL = URL(fileURLWithPath: "/usr/bin/zstd")
-        zstd.arguments = ["-dc", source]
-        let pipe = Pipe()
-        zstd.standardOutput = pipe
-        try zstd.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        zstd.waitUntilExit()
+        let data = try readAll(openByteSource(path: NormalizeJobTests.corpora.appendingPathComponent("sample-documents.jsonl.zst").path))
         var lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
         lines.insert("", at: 10)
         lines.insert("{\"id\": \"broken\", \"text\": ", at: 40)
@@ -283,15 +275,7 @@ import Testing
         let e = FileManager.default.enumerator(atPath: dir)!
         while let f = e.nextObject() as? String {
             guard f.hasSuffix(".zst"), !f.hasPrefix(".glossa") else { continue }
-            let zstd = Process()
-            zstd.executableURL = URL(fileURLWithPath: "/usr/bin/zstd")
-            zstd.arguments = ["-dc", dir + "/" + f]
-            let pipe = Pipe()
-            zstd.standardOutput = pipe
-            try zstd.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            zstd.waitUntilExit()
-            out += String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            out += String(decoding: try readAll(openByteSource(path: dir + "/" + f)), as: UTF8.self).split(separator: "\n").map(String.init)
         }
         return out.sorted()
     }
