@@ -300,7 +300,6 @@ public final class PipelineRunner {
                 batch.removeAll()
             }
             let end = lines.number + config.output.checkpointRecords
-            marker.isLast = true
             while lines.number < end {
                 guard let line = try lines.next() else { break }
                 switch line {
