@@ -22,6 +22,9 @@ typedef struct { int8_t a[64]; int32_t start[16]; float d[16]; } act_pair;
 typedef struct { uint8_t q[64]; } weight_pair;
 
 static int kernel_level = -1;
+// A cap set by glossa_set_kernel_level, for the calling thread only: tests compare the paths
+// while other threads run the engine on the best one.
+static _Thread_local int thread_cap = 0;
 
 static int cpu_level(void) {
     const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -37,13 +40,12 @@ int glossa_kernel_level(void) {
         const int cpu = cpu_level();
         kernel_level = forced && strcmp(forced, "avx2") == 0 && cpu > 2 ? 2 : cpu;
     }
-    return kernel_level;
+    return thread_cap && thread_cap < kernel_level ? thread_cap : kernel_level;
 }
 
 int glossa_set_kernel_level(int level) {
-    const int cpu = cpu_level();
-    kernel_level = level < cpu ? level : cpu;
-    return kernel_level;
+    thread_cap = level < 1 ? 1 : level;
+    return glossa_kernel_level();
 }
 
 int glossa_have_avx512_vnni(void) { return glossa_kernel_level() >= 3; }

@@ -12,6 +12,8 @@ import Testing
             var prompt_ids: [Int]
             var greedy: Greedy
             var first_pos_top5_raw: [Top]?
+            /// llama.cpp's top-5 raw logits at every step of its greedy run.
+            var steps: [[Top]]
         }
         var prompts: [Prompt]
     }
@@ -23,22 +25,53 @@ import Testing
         return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
     }
 
-    /// Greedy continuations identical to llama.cpp's. Both engines quantize activations to
-    /// 8 bits, so logits differ by up to ~0.2 (first-position test below) and the closest
-    /// reference margin is 0.009 (ja): this guards the arithmetic as it stands.
-    @Test func greedyTokensMatchLlamaCpp() throws {
+    /// How far our logits may be from llama.cpp's. Both engines quantize activations to 8 bits
+    /// and llama.cpp keeps its attention cache and sums in f16, so logits differ by noise of
+    /// a few tenths (0.30 at worst over these runs' 165 steps).
+    static let tolerance = 0.35
+
+    /// Teacher-forced along llama.cpp's greedy tokens, every step of every prompt: the
+    /// reference's top-5 logits within the tolerance, and the same top token wherever the
+    /// reference's top two are further apart than noise could bridge.
+    @Test func everyStepStaysCloseToLlamaCpp() throws {
+        var worst = 0.0, steps = 0
+        for p in try Self.reference().prompts {
+            let cache = KVCache(config: Self.model.config, capacity: p.prompt_ids.count + p.greedy.gen_ids.count)
+            var logits = Self.model.forward(p.prompt_ids, cache: cache, allLogits: false)
+            #expect(p.steps.count == p.greedy.gen_ids.count)
+            for (i, (token, top)) in zip(p.greedy.gen_ids, p.steps).enumerated() {
+                let delta = top.map { abs(Double(logits[$0.id]) - $0.logit) }.max()!
+                worst = max(worst, delta)
+                steps += 1
+                #expect(delta < Self.tolerance, "\(p.lang) step \(i): |Δlogit| \(delta)")
+                if top[0].logit - top[1].logit > 2 * Self.tolerance {
+                    #expect(argmax(logits) == token, "\(p.lang) step \(i)")
+                }
+                if i + 1 < p.greedy.gen_ids.count { logits = Self.model.forward([token], cache: cache, allLogits: false) }
+            }
+        }
+        print("default model: \(steps) teacher-forced steps, top-5 max |Δlogit| vs llama.cpp \(worst)")
+    }
+
+    /// Our own greedy runs: each follows llama.cpp's token for token until a step where the
+    /// reference's top two are within noise of each other (ja, step 9: 0.009 apart), and all
+    /// end the turn.
+    @Test func greedyRunsDivergeOnlyAtNearTies() throws {
         let ref = try Self.reference()
         #expect(ref.prompts.count == 6)
         var identical = 0
         for p in ref.prompts {
             let ours = Self.model.greedy(p.prompt_ids, count: 40, stop: [151645, 151643])
             if ours == p.greedy.gen_ids { identical += 1 }
-            // The first token always agrees, and both end the turn.
-            #expect(ours.first == p.greedy.gen_ids.first, "\(p.lang)")
             #expect(ours.last == 151645, "\(p.lang): \(DefaultModel.tokenizer.decode(ours))")
+            if let k = zip(ours, p.greedy.gen_ids).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+                let margin = p.steps[k][0].logit - p.steps[k][1].logit
+                print("\(p.lang): diverges from llama.cpp at step \(k), where its top two are \(margin) apart")
+                #expect(margin < 2 * Self.tolerance, "\(p.lang) step \(k)")
+            }
         }
         print("default model: \(identical) of \(ref.prompts.count) greedy continuations identical to llama.cpp")
-        #expect(identical == ref.prompts.count)
+        #expect(identical >= 5)
     }
 
     @Test func firstPositionLogitsAreClose() throws {

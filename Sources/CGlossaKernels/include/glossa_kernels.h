@@ -41,11 +41,25 @@ void glossa_quantize_activations(int32_t type, const float *src, void *dst, int6
 void glossa_matmul(int32_t type, const void *weights, int64_t columns, int64_t row_begin, int64_t row_end,
                    const void *x, int64_t x_stride, int64_t tokens, float *y, int64_t y_stride);
 
+/// Attention of one query row for the `group` query heads that share one key/value head:
+/// q and out hold the group's heads (d each) back to back; keys and values are the n cached
+/// positions, `stride` floats apart; `scores` has room for n floats. softmax(q k^T scale) v,
+/// with the fixed arithmetic described in attention.c (the same bits on every kernel family).
+void glossa_attention(const float *q, int64_t group, int64_t d, const float *keys, const float *values,
+                      int64_t stride, int64_t n, float scale, float *scores, float *out);
+
+/// out[i] = silu(gate[i]) * up[i], with attention.c's exponential.
+void glossa_swiglu(const float *gate, const float *up, float *out, int64_t count);
+
+/// The exponential used by glossa_attention and glossa_swiglu, one value at a time.
+float glossa_exp(float x);
+
 /// Kernel family in use: 3 = AVX-512 VNNI, 2 = AVX2, 1 = portable. Starts at the best the CPU
 /// has (GLOSSA_KERNELS=avx2 caps it at 2). Levels 3 and 2 give the same bits for the same
 /// inputs, so between them this only changes speed; level 1 rounds differently.
 int glossa_kernel_level(void);
-/// Caps the family (at most what the CPU has); returns the level in effect.
+/// Caps the family for the calling thread (at most what the CPU and GLOSSA_KERNELS allow);
+/// returns the level in effect there. Other threads keep theirs.
 int glossa_set_kernel_level(int level);
 
 /// A spin-wait hint to the CPU (PAUSE on x86).

@@ -80,27 +80,23 @@ struct RMSNorm: Sendable {
     }
 }
 
-@inline(__always) func silu(_ x: Float) -> Float { x / (1 + exp(-x)) }
-
 /// SwiGLU: down(silu(gate(x)) * up(x)).
 struct FeedForward: Sendable {
     let gate: Linear, up: Linear, down: Linear
 
     func callAsFunction(_ x: [Float], rows: Int) -> [Float] {
         let g = gate(x, rows: rows), u = up(x, rows: rows)
-        var a = [Float](repeating: 0, count: g.count)
+        let count = g.count
+        var a = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
         // Element-wise, so splitting it between threads changes nothing but the time.
-        let count = g.count, threads = count >= 16_384 ? QuantizedKernels.threads : 1
+        let threads = count >= 16_384 ? QuantizedKernels.threads : 1
         g.withUnsafeBufferPointer { g in
             u.withUnsafeBufferPointer { u in
                 a.withUnsafeMutableBufferPointer { a in
                     let gp = UnsafeSendable(g.baseAddress!), up = UnsafeSendable(u.baseAddress!), ap = UnsafeSendable(a.baseAddress!)
                     WorkerPool.shared.run(threads) { t in
-                        // exp first (library calls), then the division and product over the
-                        // range, which vectorize; each element is rounded exactly as silu(g) * u.
-                        let range = (count * t / threads)..<(count * (t + 1) / threads)
-                        for i in range { ap.value[i] = exp(-gp.value[i]) }
-                        for i in range { ap.value[i] = gp.value[i] / (1 + ap.value[i]) * up.value[i] }
+                        let begin = count * t / threads, end = count * (t + 1) / threads
+                        glossa_swiglu(gp.value + begin, up.value + begin, ap.value + begin, Int64(end - begin))
                     }
                 }
             }

@@ -271,8 +271,9 @@ public final class Transformer: @unchecked Sendable {
             for r in 0..<t { items.append((cache, base + r, start, r)) }
             base += t
         }
-        let threads = items.count * heads >= 8 ? QuantizedKernels.threads : 1
-        let work = items.count * heads
+        // (row, key/value head) pairs: the query heads of a group share their keys and values.
+        let work = items.count * kvHeads
+        let threads = work >= 4 ? QuantizedKernels.threads : 1
         let longest = items.map { $0.start + $0.offset + 1 }.max() ?? 0
         q.withUnsafeBufferPointer { q in
             out.withUnsafeMutableBufferPointer { out in
@@ -280,26 +281,18 @@ public final class Transformer: @unchecked Sendable {
                 let shared = UnsafeSendable(items)
                 WorkerPool.shared.run(threads) { thread in
                     let items = shared.value
-                    var scores = [Float](repeating: 0, count: longest)
+                    var scores = [Float](unsafeUninitializedCapacity: longest) { _, n in n = longest }
                     // Interleaved so that both threads get short and long (late) rows.
                     for w in stride(from: thread, to: work, by: threads) {
-                        let item = items[w / heads], head = w % heads
+                        let item = items[w / kvHeads], kvHead = w % kvHeads
                         let n = item.start + item.offset + 1  // causal: positions 0...start+offset
-                        let kvHead = head / group
-                        let qBase = (item.row * heads + head) * d
+                        let qBase = (item.row * heads + kvHead * group) * d
                         item.cache.keys[layer].withUnsafeBufferPointer { keys in
                             item.cache.values[layer].withUnsafeBufferPointer { values in
                                 scores.withUnsafeMutableBufferPointer { scores in
-                                    BLAS.rowsDot(keys.baseAddress! + kvHead * d, rows: n, columns: d, stride: kvWidth,
-                                                 qp.value + qBase, alpha: scale, scores.baseAddress!)
-                                    var maxScore = -Float.infinity
-                                    for j in 0..<n { maxScore = max(maxScore, scores[j]) }
-                                    var z: Float = 0
-                                    for j in 0..<n { scores[j] = exp(scores[j] - maxScore); z += scores[j] }
-                                    let inv = 1 / z
-                                    for j in 0..<n { scores[j] *= inv }
-                                    BLAS.weightedRowSum(values.baseAddress! + kvHead * d, rows: n, columns: d, stride: kvWidth,
-                                                        scores.baseAddress!, op.value + qBase)
+                                    glossa_attention(qp.value + qBase, Int64(group), Int64(d),
+                                                     keys.baseAddress! + kvHead * d, values.baseAddress! + kvHead * d,
+                                                     Int64(kvWidth), Int64(n), scale, scores.baseAddress!, op.value + qBase)
                                 }
                             }
                         }
