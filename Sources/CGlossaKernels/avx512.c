@@ -209,6 +209,20 @@ AVX512 static void run_tile(int rm, int rn, const weight_pair *w, int64_t w_stri
 // per chunk, pass over them four tokens at a time.
 enum { TOKEN_CHUNK = 128, ROW_GROUP = 4 };
 
+// The next row group comes from memory while this group's tiles run. Its lines are requested a
+// share before each tile: a burst of requests stalls on the queue of outstanding misses.
+typedef struct { const char *next; int64_t lines, done, per_tile; } group_prefetch;
+
+static inline group_prefetch next_group(const void *w, int64_t row_bytes, int64_t r0, int64_t end, int64_t tokens) {
+    const int64_t tiles = (tokens + 3) / 4;
+    const int64_t lines = r0 + 2 * ROW_GROUP <= end ? ROW_GROUP * row_bytes / 64 + 1 : 0;
+    return (group_prefetch){(const char *)w + (r0 + ROW_GROUP) * row_bytes, lines, 0, (lines + tiles - 1) / tiles};
+}
+
+static inline void prefetch_share(group_prefetch *p) {
+    for (int64_t k = 0; k < p->per_tile && p->done < p->lines; k++, p->done++) _mm_prefetch(p->next + 64 * p->done, _MM_HINT_T0);
+}
+
 int glossa_matmul_q8_0_vnni(int32_t type, const void *w, int64_t columns, int64_t begin, int64_t end,
                             const void *x, int64_t x_stride, int64_t tokens, float *y, int64_t y_stride) {
     if ((type != GLOSSA_TYPE_Q5_0 && type != GLOSSA_TYPE_Q8_0) || !glossa_have_avx512_vnni()) return 0;
@@ -242,12 +256,10 @@ int glossa_matmul_q8_0_vnni(int32_t type, const void *w, int64_t columns, int64_
             const int rm = (int)(end - r0 < ROW_GROUP ? end - r0 : ROW_GROUP);
             memset(row_scales, 0, sizeof(float) * (size_t)(4 * nb));
             for (int m = 0; m < rm; m++) unpack_row(type, (const uint8_t *)w + (r0 + m) * row_bytes, nb, rows + m * np, row_scales, m);
-            // The next group's rows come from memory while this group's tiles run.
-            if (r0 + 2 * ROW_GROUP <= end)
-                for (int64_t b = 0; b < ROW_GROUP * row_bytes; b += 64)
-                    _mm_prefetch((const char *)w + (r0 + ROW_GROUP) * row_bytes + b, _MM_HINT_T0);
+            group_prefetch prefetch = next_group(w, row_bytes, r0, end, tn);
             for (int64_t t = 0; t < tn; t += 4) {
                 const int rn = (int)(tn - t < 4 ? tn - t : 4);
+                prefetch_share(&prefetch);
                 run_tile(rm, rn, rows, np, row_scales, acts + t * np, token_scales + (t / 4) * 16 * nb, products, nb, out, ROW_GROUP);
                 for (int n = 0; n < rn; n++)
                     for (int m = 0; m < rm; m++) y[(t0 + t + n) * y_stride + r0 + m] = out[n * ROW_GROUP + m];
@@ -572,11 +584,10 @@ int glossa_matmul_k_vnni(int32_t type, const void *w, int64_t columns, int64_t b
         for (int64_t r0 = begin; r0 < end; r0 += ROW_GROUP) {
             const int rm = (int)(end - r0 < ROW_GROUP ? end - r0 : ROW_GROUP);
             for (int m = 0; m < rm; m++) unpack_row_k(type, (const uint8_t *)w + (r0 + m) * row_bytes, ns, rows + m * ns);
-            if (r0 + 2 * ROW_GROUP <= end)
-                for (int64_t b = 0; b < ROW_GROUP * row_bytes; b += 64)
-                    _mm_prefetch((const char *)w + (r0 + ROW_GROUP) * row_bytes + b, _MM_HINT_T0);
+            group_prefetch prefetch = next_group(w, row_bytes, r0, end, tn);
             for (int64_t t = 0; t < tn; t += 4) {
                 const int rn = (int)(tn - t < 4 ? tn - t : 4);
+                prefetch_share(&prefetch);
                 run_tile_k(type, rm, rn, rows, ns, acts + t * ns, ns, out, ROW_GROUP);
                 for (int n = 0; n < rn; n++)
                     for (int m = 0; m < rm; m++) y[(t0 + t + n) * y_stride + r0 + m] = out[n * ROW_GROUP + m];
