@@ -273,7 +273,7 @@ public final class Transformer: @unchecked Sendable {
         }
         // (row, key/value head) pairs: the query heads of a group share their keys and values.
         let work = items.count * kvHeads
-        let threads = work >= 4 ? QuantizedKernels.threads : 1
+        let threads = work >= 2 ? QuantizedKernels.threads : 1
         let longest = items.map { $0.start + $0.offset + 1 }.max() ?? 0
         q.withUnsafeBufferPointer { q in
             out.withUnsafeMutableBufferPointer { out in
