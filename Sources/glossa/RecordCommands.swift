@@ -1,10 +1,12 @@
 import ArgumentParser
+import GlossaEngine
 import GlossaPipeline
 import GlossaText
 
 extension Normalizer.Step: ExpressibleByArgument {}
 extension Normalizer.Form: ExpressibleByArgument {}
 extension InputFormat: ExpressibleByArgument {}
+extension KVCache.Precision: ExpressibleByArgument {}
 
 /// Input, output and accounting options shared by the record-at-a-time commands.
 struct RecordOptions: ParsableArguments {

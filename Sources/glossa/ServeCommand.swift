@@ -39,6 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Tokens per batched step (prefill chunks plus decoding tokens).")
     var stepTokens = 512
 
+    @Option(help: "Key/value cache element type: f16 (half the memory) or f32 (default: the model's, f16 for GGUF).")
+    var kvCache: KVCache.Precision?
+
     @Option(help: "Sequences decoded together at most.")
     var maxSequences = 64
 
@@ -48,6 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
             printError("glossa serve: cannot load \(model): \(error)")
             throw ExitCode(2)
         }
+        if let kvCache { lm.transformer.kvCache = kvCache }
         var options = ServerOptions()
         options.host = host
         options.port = port

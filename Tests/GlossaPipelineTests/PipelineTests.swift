@@ -11,12 +11,20 @@ import Testing
         }
     }
 
+    @Test func engineKeyValueCacheType() throws {
+        let yaml = "name: x\ninput:\n  paths: [a]\nstages: []\noutput:\n  dir: o\n"
+        #expect(try PipelineConfig.parse(yaml, file: "p.yaml").engine.kvCache == nil)
+        #expect(try PipelineConfig.parse(yaml + "engine:\n  kv_cache: f32\n", file: "p.yaml").engine.kvCache == .f32)
+    }
+
     @Test(arguments: [
         ("name: x\ninput:\n  paths: [a]\nstages: []\noutput:\n  dir: o\n  colour: red\n", 7, "unknown key 'colour' in output"),
         ("name: x\ninput:\n  paths: [a]\nstages:\n  - translate:\n      source: de\noutput:\n  dir: o\n", 6, "missing key 'target'"),
         ("name: x\ninput:\n  paths: [a]\nstages:\n  - classify:\n      labels: [a, a]\noutput:\n  dir: o\n", 6, "without duplicates"),
         ("name: x\ninput:\n  paths: [a]\nstages: []\noutput:\n  dir: o\n  path: ../escape-${shard}.jsonl\n", 7, "without '..'"),
         ("name: x\ninput:\n  paths: [a]\nstages: []\noutput:\n  dir: o\n  max_records: -3\n", 7, "integer >= 1"),
+        ("name: x\ninput:\n  paths: [a]\nstages: []\noutput:\n  dir: o\nengine:\n  kv_cache: f8\n", 8, "f16 or f32"),
+        ("name: x\ninput:\n  paths: [a]\nstages: []\noutput:\n  dir: o\nengine:\n  backend: remote\n  url: http://h/v1\n  model: m\n  kv_cache: f32\n", 11, "embedded only"),
     ])
     func errorsNameTheLineAndKey(_ yaml: String, _ line: Int, _ message: String) {
         do {

@@ -43,10 +43,14 @@ void glossa_matmul(int32_t type, const void *weights, int64_t columns, int64_t r
 
 /// Attention of one query row for the `group` query heads that share one key/value head:
 /// q and out hold the group's heads (d each) back to back; keys and values are the n cached
-/// positions, `stride` floats apart; `scores` has room for n floats. softmax(q k^T scale) v,
-/// with the fixed arithmetic described in attention.c (the same bits on every kernel family).
-void glossa_attention(const float *q, int64_t group, int64_t d, const float *keys, const float *values,
+/// positions, `stride` elements apart, of `kv_type` (GLOSSA_TYPE_F32 or GLOSSA_TYPE_F16);
+/// `scores` has room for n floats. softmax(q k^T scale) v, with the fixed arithmetic described
+/// in attention.c (the same bits on every kernel family).
+void glossa_attention(const float *q, int64_t group, int64_t d, const void *keys, const void *values, int32_t kv_type,
                       int64_t stride, int64_t n, float scale, float *scores, float *out);
+
+/// Writes `count` floats to a cache of `kv_type` (f16: rounded to nearest even).
+void glossa_store_kv(int32_t kv_type, const float *src, void *dst, int64_t count);
 
 /// out[i] = silu(gate[i]) * up[i], with attention.c's exponential.
 void glossa_swiglu(const float *gate, const float *up, float *out, int64_t count);

@@ -30,6 +30,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var normalizeTopKProbabilities = true
     public var sparseStep = 1
     public var denseLayers: [Int] = []
+    /// Element type of the key/value cache: f16 for GGUF models (as llama.cpp keeps it, half the
+    /// memory), f32 for Hugging Face checkpoints (computed in f32, as transformers does).
+    public var kvCache: KVCache.Precision = .f32
 
     /// Whether layer `i` uses experts (Qwen3-MoE's decoder_sparse_step / mlp_only_layers).
     public func isMoE(layer i: Int) -> Bool {

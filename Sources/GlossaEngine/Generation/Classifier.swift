@@ -87,18 +87,3 @@ public struct Classifier: Sendable {
         return Double(row[row.startIndex + index]) - m - log(z)
     }
 }
-
-extension KVCache {
-    /// A new cache holding this one's positions, with room for `capacity`.
-    public func copy(capacity: Int) -> KVCache {
-        let c = KVCache(width: width, layers: keys.count, capacity: capacity)
-        for l in 0..<keys.count {
-            for i in 0..<(count * width) {
-                c.keys[l][i] = keys[l][i]
-                c.values[l][i] = values[l][i]
-            }
-        }
-        c.advance(by: count)
-        return c
-    }
-}

@@ -5,22 +5,64 @@ import Glibc
 #endif
 
 /// Keys and values of every position seen so far, per layer.
-public final class KVCache {
-    public let capacity: Int
-    let width: Int                       // kv heads × head dim
-    var keys: [[Float]]
-    var values: [[Float]]
-    public private(set) var count = 0
+public final class KVCache: @unchecked Sendable {
+    /// Element type of the cached keys and values.
+    public enum Precision: String, Sendable, Codable, CaseIterable {
+        /// Half the memory; values rounded to nearest (llama.cpp's default).
+        case f16
+        /// Exactly what the layers computed.
+        case f32
 
-    public convenience init(config: ModelConfig, capacity: Int) {
-        self.init(width: config.keyValueHeadCount * config.headDimension, layers: config.layerCount, capacity: capacity)
+        var type: Int32 { self == .f16 ? Int32(GLOSSA_TYPE_F16) : Int32(GLOSSA_TYPE_F32) }
+        var bytes: Int { self == .f16 ? 2 : 4 }
     }
 
-    init(width: Int, layers: Int, capacity: Int) {
+    public let capacity: Int
+    public let precision: Precision
+    let width: Int                       // kv heads × head dim
+    let layers: Int
+    /// layers × (keys, values) × capacity × width elements, in one allocation.
+    private let storage: UnsafeMutableRawPointer
+    public private(set) var count = 0
+
+    public convenience init(config: ModelConfig, capacity: Int, precision: Precision? = nil) {
+        self.init(width: config.keyValueHeadCount * config.headDimension, layers: config.layerCount, capacity: capacity,
+                  precision: precision ?? config.kvCache)
+    }
+
+    init(width: Int, layers: Int, capacity: Int, precision: Precision) {
         self.capacity = capacity
         self.width = width
-        keys = Array(repeating: [Float](repeating: 0, count: capacity * width), count: layers)
-        values = keys
+        self.layers = layers
+        self.precision = precision
+        // Positions are written before they are read; nothing needs zeroing.
+        storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, 2 * layers * capacity * width * precision.bytes), alignment: 64)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Bytes held for keys and values.
+    public var byteCount: Int { 2 * layers * capacity * width * precision.bytes }
+
+    func keys(_ layer: Int) -> UnsafeMutableRawPointer { storage + (2 * layer) * capacity * width * precision.bytes }
+    func values(_ layer: Int) -> UnsafeMutableRawPointer { storage + (2 * layer + 1) * capacity * width * precision.bytes }
+
+    /// Stores `rows` positions of keys and values (f32 rows of `width`) from position `count`.
+    func store(layer: Int, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, rows: Int) {
+        let offset = count * width * precision.bytes
+        glossa_store_kv(precision.type, k, keys(layer) + offset, Int64(rows * width))
+        glossa_store_kv(precision.type, v, values(layer) + offset, Int64(rows * width))
+    }
+
+    /// A new cache holding this one's positions, with room for `capacity`.
+    public func copy(capacity: Int) -> KVCache {
+        let c = KVCache(width: width, layers: layers, capacity: capacity, precision: precision)
+        for l in 0..<layers {
+            c.keys(l).copyMemory(from: keys(l), byteCount: count * width * precision.bytes)
+            c.values(l).copyMemory(from: values(l), byteCount: count * width * precision.bytes)
+        }
+        c.advance(by: count)
+        return c
     }
 
     func advance(by n: Int) { count += n }
@@ -47,7 +89,7 @@ public final class Transformer: @unchecked Sendable {
         let mlp: MLP
     }
 
-    public let config: ModelConfig
+    public private(set) var config: ModelConfig
     let embedding: WeightMatrix
     let layers: [Layer]
     let norm: RMSNorm
@@ -61,6 +103,13 @@ public final class Transformer: @unchecked Sendable {
     /// A GGUF model, weights kept in their block formats.
     public convenience init(gguf: GGUFFile) throws(EngineError) {
         try self.init(weights: GGUFWeights(file: gguf))
+    }
+
+    /// Element type of the caches made for this model (`KVCache(config:capacity:)`); set it
+    /// before running anything.
+    public var kvCache: KVCache.Precision {
+        get { config.kvCache }
+        set { config.kvCache = newValue }
     }
 
     public init(weights c: some WeightSource) throws(EngineError) {
@@ -261,15 +310,15 @@ public final class Transformer: @unchecked Sendable {
         // (segment, first row, cached positions before it) for every row of the batch.
         var items: [(cache: KVCache, row: Int, start: Int, offset: Int)] = []
         var base = 0
-        for segment in batch {
-            let cache = segment.cache
-            let start = cache.count, t = segment.tokens.count
-            for i in 0..<(t * kvWidth) {
-                cache.keys[layer][start * kvWidth + i] = k[base * kvWidth + i]
-                cache.values[layer][start * kvWidth + i] = v[base * kvWidth + i]
+        k.withUnsafeBufferPointer { k in
+            v.withUnsafeBufferPointer { v in
+                for segment in batch {
+                    let cache = segment.cache, t = segment.tokens.count
+                    cache.store(layer: layer, keys: k.baseAddress! + base * kvWidth, values: v.baseAddress! + base * kvWidth, rows: t)
+                    for r in 0..<t { items.append((cache, base + r, cache.count, r)) }
+                    base += t
+                }
             }
-            for r in 0..<t { items.append((cache, base + r, start, r)) }
-            base += t
         }
         // (row, key/value head) pairs: the query heads of a group share their keys and values.
         let work = items.count * kvHeads
@@ -287,14 +336,11 @@ public final class Transformer: @unchecked Sendable {
                         let item = items[w / kvHeads], kvHead = w % kvHeads
                         let n = item.start + item.offset + 1  // causal: positions 0...start+offset
                         let qBase = (item.row * heads + kvHead * group) * d
-                        item.cache.keys[layer].withUnsafeBufferPointer { keys in
-                            item.cache.values[layer].withUnsafeBufferPointer { values in
-                                scores.withUnsafeMutableBufferPointer { scores in
-                                    glossa_attention(qp.value + qBase, Int64(group), Int64(d),
-                                                     keys.baseAddress! + kvHead * d, values.baseAddress! + kvHead * d,
-                                                     Int64(kvWidth), Int64(n), scale, scores.baseAddress!, op.value + qBase)
-                                }
-                            }
+                        let cache = item.cache, head = kvHead * d * cache.precision.bytes
+                        scores.withUnsafeMutableBufferPointer { scores in
+                            glossa_attention(qp.value + qBase, Int64(group), Int64(d), cache.keys(layer) + head,
+                                             cache.values(layer) + head, cache.precision.type,
+                                             Int64(kvWidth), Int64(n), scale, scores.baseAddress!, op.value + qBase)
                         }
                     }
                 }

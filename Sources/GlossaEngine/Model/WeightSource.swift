@@ -199,6 +199,7 @@ extension ModelConfig {
             config.expertIntermediateSize = try int("expert_feed_forward_length")
             config.normalizeTopKProbabilities = true
         }
+        config.kvCache = .f16
         return config
     }
 }

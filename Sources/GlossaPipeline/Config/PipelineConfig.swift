@@ -63,6 +63,8 @@ public struct PipelineConfig: Sendable {
         /// model name the server serves.
         public var model = "default"
         public var kvBudgetTokens = 16_384
+        /// Embedded: element type of the key/value cache (nil: the model's, f16 for GGUF).
+        public var kvCache: KVCache.Precision?
         public var stepTokens = 256
         public var batchRecords = 32
         /// Remote only: base URL (e.g. http://127.0.0.1:8080/v1) and how to talk to it.
@@ -141,7 +143,7 @@ public struct PipelineConfig: Sendable {
 
         if let e = top["engine"] {
             let engine = try r.mapping(e, "engine", allowed: [
-                "backend", "model", "kv_budget_tokens", "step_tokens", "batch_records",
+                "backend", "model", "kv_budget_tokens", "kv_cache", "step_tokens", "batch_records",
                 "url", "api_key_env", "concurrency", "cache", "timeout_seconds", "max_retries", "chat_template",
             ])
             if let b = engine["backend"] {
@@ -150,6 +152,12 @@ public struct PipelineConfig: Sendable {
                 config.engine.backend = backend
             }
             if let m = engine["model"] { config.engine.model = try r.string(m, "engine.model") }
+            if let k = engine["kv_cache"] {
+                guard config.engine.backend == .embedded else { throw r.error(k, "engine.kv_cache applies to backend: embedded only") }
+                let s = try r.string(k, "engine.kv_cache")
+                guard let precision = KVCache.Precision(rawValue: s) else { throw r.error(k, "engine.kv_cache must be f16 or f32, not '\(s)'") }
+                config.engine.kvCache = precision
+            }
             let remoteKeys = ["url", "api_key_env", "concurrency", "cache", "timeout_seconds", "max_retries", "chat_template"]
             if config.engine.backend == .embedded, let key = remoteKeys.first(where: { engine[$0] != nil }) {
                 throw r.error(engine[key]!, "engine.\(key) applies to backend: remote only")

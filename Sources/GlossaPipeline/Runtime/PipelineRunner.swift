@@ -94,6 +94,7 @@ public final class PipelineRunner {
             let path = engine.model == "default" ? LanguageModel.defaultModelPath(environment: environment) : engine.model
             let model: LanguageModel
             do { model = try LanguageModel.load(path) } catch { throw PipelineError.invalidArgument("cannot load model \(path): \(error)") }
+            if let precision = engine.kvCache { model.transformer.kvCache = precision }
             return EmbeddedBackend(model: model, kvBudgetTokens: engine.kvBudgetTokens, stepTokens: engine.stepTokens)
         case .remote:
             var options = RemoteBackend.Options(url: engine.url ?? "", model: engine.model)
