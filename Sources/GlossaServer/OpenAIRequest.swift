@@ -88,7 +88,6 @@ struct CompletionRequest {
         }
         stream = try f.bool("stream") ?? false
         if let n = try f.int("n", min: 1), n != 1 { throw APIError(400, "only n = 1 is supported") }
-        if let fp = try f.double("frequency_penalty"), fp != 0 { throw APIError(400, "frequency_penalty is not supported (use presence_penalty or repetition_penalty)") }
         if echo && stream { throw APIError(400, "echo is not supported with stream") }
 
         var s = SamplingParameters()
@@ -100,6 +99,7 @@ struct CompletionRequest {
         s.topK = max(topK, 0)
         s.minP = Float(try f.double("min_p", min: 0, max: 1) ?? 0)
         s.presencePenalty = Float(try f.double("presence_penalty", min: -2, max: 2) ?? 0)
+        s.frequencyPenalty = Float(try f.double("frequency_penalty", min: -2, max: 2) ?? 0)
         s.repetitionPenalty = Float(try f.double("repetition_penalty", min: 0.01, max: 10) ?? 1)
         if let seed = try f.int("seed") { s.seed = UInt64(bitPattern: Int64(seed)) } else { s.seed = UInt64.random(in: 0...UInt64.max) }
         generation.sampling = s

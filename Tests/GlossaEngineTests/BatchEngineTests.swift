@@ -113,6 +113,18 @@ import Testing
         p.presencePenalty = 0.5
         var t = Sampler(p)
         #expect(t.sample([0.1, 2.0, 1.9], history: [1]) == 2)
+        // Frequency counts occurrences: token 1 seen once loses 0.3 and stays ahead of 2
+        // (1.7 vs 1.6 after 2's one occurrence); seen three times it falls behind.
+        p = SamplingParameters()
+        p.frequencyPenalty = 0.3
+        var f = Sampler(p)
+        #expect(f.sample([0.1, 2.0, 1.9], history: [1, 2]) == 1)
+        #expect(f.sample([0.1, 2.0, 1.9], history: [1, 1, 1, 2]) == 2)
+        // Presence counts once whatever the occurrences.
+        p = SamplingParameters()
+        p.presencePenalty = 0.3
+        var once = Sampler(p)
+        #expect(once.sample([0.1, 2.0, 1.9], history: [1, 1, 1, 2]) == 1)
     }
 }
 

@@ -45,6 +45,8 @@ func events(_ body: String) -> [String] {
         #expect(try await send(chat, "[1, 2]", headers: auth).status == 400)
         #expect(try await send(chat, #"{"messages": "hi"}"#, headers: auth).status == 400)
         #expect(try await send(chat, #"{"messages": [{"role": "user", "content": "hi"}], "temperature": "hot"}"#, headers: auth).status == 400)
+        #expect(try await send(chat, #"{"messages": [{"role": "user", "content": "hi"}], "frequency_penalty": 3}"#, headers: auth).status == 400)
+        #expect(try await send(chat, #"{"messages": [{"role": "user", "content": "hi"}], "n": 2}"#, headers: auth).status == 400)
         #expect(try await send(chat, #"{"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]}"#, headers: auth).status == 404)
         let huge = #"{"messages": [{"role": "user", "content": ""# + String(repeating: "a", count: 8000) + #""}]}"#
         #expect(try await send(chat, huge, headers: auth).status == 413)

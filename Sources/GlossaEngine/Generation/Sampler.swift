@@ -8,7 +8,11 @@ public struct SamplingParameters: Sendable, Equatable {
     public var topK = 0              // 0 = off
     public var topP: Float = 1       // 1 = off
     public var minP: Float = 0       // 0 = off
+    /// Subtracted once from the logit of every token already generated (OpenAI's presence).
     public var presencePenalty: Float = 0
+    /// Subtracted once per earlier occurrence of the token (OpenAI's frequency).
+    public var frequencyPenalty: Float = 0
+    /// Divides positive and multiplies negative logits of generated tokens (CTRL's, as HF).
     public var repetitionPenalty: Float = 1
     public var seed: UInt64 = 0
 
@@ -48,12 +52,14 @@ public struct Sampler: Sendable {
     public mutating func sample(_ logits: [Float], history: [Int]) -> Int {
         let p = parameters
         var logits = logits
-        if p.repetitionPenalty != 1 || p.presencePenalty != 0 {
-            for id in Set(history) where id < logits.count {
+        if p.repetitionPenalty != 1 || p.presencePenalty != 0 || p.frequencyPenalty != 0 {
+            var occurrences: [Int: Int] = [:]
+            for id in history where id < logits.count { occurrences[id, default: 0] += 1 }
+            for (id, count) in occurrences {
                 if p.repetitionPenalty != 1 {
                     logits[id] = logits[id] > 0 ? logits[id] / p.repetitionPenalty : logits[id] * p.repetitionPenalty
                 }
-                logits[id] -= p.presencePenalty
+                logits[id] -= p.presencePenalty + Float(count) * p.frequencyPenalty
             }
         }
         guard p.temperature > 0 else { return argmax(logits) }

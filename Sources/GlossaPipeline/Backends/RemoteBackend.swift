@@ -165,6 +165,7 @@ public final class RemoteBackend: InferenceBackend, @unchecked Sendable {
             body["seed"] = .number(String(s.seed))
         }
         if s.presencePenalty != 0 { body["presence_penalty"] = .number(String(s.presencePenalty)) }
+        if s.frequencyPenalty != 0 { body["frequency_penalty"] = .number(String(s.frequencyPenalty)) }
         if s.repetitionPenalty != 1 { body["repetition_penalty"] = .number(String(s.repetitionPenalty)) }
         if !r.stopStrings.isEmpty { body["stop"] = .array(r.stopStrings.map(JSONValue.string)) }
         body["chat_template_kwargs"] = .object(JSONObject(["enable_thinking": .bool(r.enableThinking)]))
