@@ -312,16 +312,20 @@ struct BatchBench: ParsableCommand {
             print("  B=\(pad(String(b), 2, left: true)): \(format1(rates[k])) vs \(format1(peers[k])) tok/s = \(format2(rates[k] / peers[k]))x")
         }
         if noClassify { return }
-        // Classification by label scoring, 5 labels, one document at a time.
+        // Classification by label scoring, 5 labels: one document at a time, then all together.
         let docs = try textFields(of: "corpora/sample-documents.jsonl.zst").prefix(40)
         let labels = ["support request", "bug report", "product review", "news", "other"]
         let classifier = Classifier(loaded)
-        let t = System.monotonicSeconds()
-        for doc in docs {
-            _ = try classifier.classify([ChatMessage(.user, "Classify this text as one of: \(labels.joined(separator: ", ")).\n\n\(doc)")], labels: labels)
-        }
+        let prompts = docs.map { [ChatMessage(.user, "Classify this text as one of: \(labels.joined(separator: ", ")).\n\n\($0)")] }
+        var t = System.monotonicSeconds()
+        let alone = try prompts.map { try classifier.classify($0, labels: labels) }
+        let aloneSeconds = System.monotonicSeconds() - t
+        t = System.monotonicSeconds()
+        let together = try classifier.classify(prompts, labels: labels, stepTokens: stepTokens)
         let seconds = System.monotonicSeconds() - t
-        print("  classify (5 labels): \(format1(Double(docs.count) / seconds)) docs/s over \(docs.count) sample documents")
+        precondition(together == alone, "batched classification differs from one at a time")
+        print("  classify (5 labels), one document at a time: \(format1(Double(docs.count) / aloneSeconds)) docs/s over \(docs.count) sample documents")
+        print("  classify (5 labels), all \(docs.count) together:    \(format1(Double(docs.count) / seconds)) docs/s = \(format2(aloneSeconds / seconds))x, the same results")
     }
 }
 

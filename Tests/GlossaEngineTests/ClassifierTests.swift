@@ -49,6 +49,24 @@ import Testing
         for (a, b) in zip(fast.probabilities, slow) { #expect(abs(a - b) < 1e-4, "\(fast.probabilities) vs \(slow)") }
     }
 
+    /// Prompts classified together (prefills chunked and batched, continuations batched in
+    /// small steps) give exactly the results of classifying each alone.
+    @Test func aBatchEqualsEachPromptAlone() throws {
+        let labels = ["billing", "login problem", "bug report", "feature request", "other"]
+        let tickets = [
+            "I was charged twice for my subscription this month, please refund one payment.",
+            "The app crashes when I open settings.",
+            "Please add a dark mode. " + String(repeating: "It would really help at night when I work late. ", count: 12),
+            "Cannot log in since yesterday, the password reset mail never arrives.",
+        ]
+        let prompts = tickets.map { [Self.messages[0], ChatMessage(.user, "Categories: billing, login problem, bug report, feature request.\nTicket: \($0)")] }
+        let alone = try prompts.map { try Self.classifier.classify($0, labels: labels) }
+        let together = try Self.classifier.classify(prompts, labels: labels, stepTokens: 64)
+        #expect(together == alone)
+        #expect(Set(alone.map(\.best)).count >= 2, "\(alone.map(\.best))")
+        #expect(throws: Classifier.ClassifierError.duplicateLabel("a")) { try Self.classifier.classify(prompts, labels: ["a", "a"]) }
+    }
+
     @Test func invalidLabelSets() {
         #expect(throws: Classifier.ClassifierError.noLabels) { try Self.classifier.classify(Self.messages, labels: []) }
         #expect(throws: Classifier.ClassifierError.duplicateLabel("a")) { try Self.classifier.classify(Self.messages, labels: ["a", "b", "a"]) }

@@ -39,12 +39,47 @@ public struct Classifier: Sendable {
     public init(_ model: LanguageModel) { self.model = model }
 
     public func classify(_ messages: [ChatMessage], labels: [String]) throws(ClassifierError) -> Result {
+        try classify([messages], labels: labels)[0]
+    }
+
+    /// Several prompts against one label set. Their common beginning is computed once, their
+    /// prefills share batched steps of about `stepTokens` (long prompts in chunks), and their
+    /// multi-token continuations run together; every row is computed as it would be alone, so
+    /// each result equals `classify(_:labels:)` on its own prompt, bit for bit.
+    public func classify(_ prompts: [[ChatMessage]], labels: [String], stepTokens: Int = 512) throws(ClassifierError) -> [Result] {
         guard !labels.isEmpty else { throw .noLabels }
         if labels.contains("") { throw .emptyLabel }
         var seen = Set<String>()
         for l in labels where !seen.insert(l).inserted { throw .duplicateLabel(l) }
+        // Prompts in groups, so that the caches held at once stay bounded.
+        var results: [Result] = []
+        var group: [Job] = []
+        var groupTokens = 0
+        for messages in prompts {
+            let job = prepare(messages, labels: labels)
+            if !group.isEmpty && groupTokens + job.prompt.count > 8 * stepTokens {
+                results += score(group, labels: labels, stepTokens: stepTokens)
+                group = []
+                groupTokens = 0
+            }
+            group.append(job)
+            groupTokens += job.prompt.count
+        }
+        if !group.isEmpty { results += score(group, labels: labels, stepTokens: stepTokens) }
+        return results
+    }
 
-        let tokenizer = model.tokenizer, transformer = model.transformer
+    /// One prompt's tokens, its labels tokenized in context, and its cache.
+    private struct Job {
+        var prompt: [Int]
+        var labelTokens: [[Int]]
+        var cache: KVCache
+        var fed = 0
+        var hidden: [Float] = []
+    }
+
+    private func prepare(_ messages: [ChatMessage], labels: [String]) -> Job {
+        let tokenizer = model.tokenizer
         let promptText = model.template.render(messages, enableThinking: false)
         let prompt = tokenizer.encode(promptText)
         // Labels tokenized in context: the prompt's tokens must stay a prefix.
@@ -53,32 +88,87 @@ public struct Classifier: Sendable {
             return joint.starts(with: prompt) ? Array(joint.dropFirst(prompt.count)) : tokenizer.encode(label, parseSpecialTokens: false)
         }
         let longest = labelTokens.map(\.count).max()!
-        let cache = KVCache(config: transformer.config, capacity: prompt.count + longest)
-        let hidden = transformer.forward(batch: [.init(tokens: prompt, cache: cache, logits: .lastHidden)])[0]
-        let firsts = Array(Set(labelTokens.map { $0[0] })).sorted()
-        let firstLogits = transformer.logits(hidden: hidden, rows: firsts)
-        var scores = labelTokens.map { Double(firstLogits[firsts.firstIndex(of: $0[0])!]) }
+        return Job(prompt: prompt, labelTokens: labelTokens,
+                   cache: KVCache(config: model.transformer.config, capacity: prompt.count + longest))
+    }
 
-        // Continuations of multi-token labels, batched, each on its own copy of the prompt cache.
-        let multi = labelTokens.indices.filter { labelTokens[$0].count > 1 }
-        if !multi.isEmpty {
-            let segments = multi.map { i in
-                Transformer.Segment(tokens: Array(labelTokens[i].dropLast()), cache: cache.copy(capacity: prompt.count + longest), logits: .all)
+    private func score(_ group: [Job], labels: [String], stepTokens: Int) -> [Result] {
+        let transformer = model.transformer
+        var jobs = group
+        // The prompts' common beginning (system prompt, instructions) is computed once and its
+        // cache copied to each: a position's keys and values depend only on the tokens up to
+        // it, so this changes no bit. Each prompt keeps at least its last token to compute.
+        let shortest = jobs.map(\.prompt.count).min()!
+        var common = 0
+        while common < shortest - 1 && jobs.allSatisfy({ $0.prompt[common] == jobs[0].prompt[common] }) { common += 1 }
+        if jobs.count > 1 && common >= 16 {
+            let prefix = KVCache(config: transformer.config, capacity: common)
+            var fed = 0
+            while fed < common {
+                let chunk = min(common - fed, stepTokens)
+                _ = transformer.forward(batch: [.init(tokens: Array(jobs[0].prompt[fed..<(fed + chunk)]), cache: prefix, logits: .none)])
+                fed += chunk
             }
-            let outputs = transformer.forward(batch: segments)
-            let v = transformer.config.vocabularySize
-            for (k, i) in multi.enumerated() {
-                let tokens = labelTokens[i]
-                for p in 1..<tokens.count {
-                    let row = outputs[k][((p - 1) * v)..<(p * v)]
-                    scores[i] += logSoftmax(row, at: tokens[p])
-                }
+            for j in jobs.indices {
+                jobs[j].cache = prefix.copy(capacity: jobs[j].cache.capacity)
+                jobs[j].fed = common
             }
         }
-        let top = scores.max()!
-        let weights = scores.map { exp($0 - top) }
-        let total = weights.reduce(0, +)
-        return Result(labels: labels, probabilities: weights.map { $0 / total })
+        // Prefills: chunks of the pending prompts, up to stepTokens a step; a prompt's last
+        // chunk returns its final hidden state.
+        while let first = jobs.firstIndex(where: { $0.fed < $0.prompt.count }) {
+            var segments: [Transformer.Segment] = [], owners: [Int] = []
+            var budget = stepTokens
+            for j in first..<jobs.count where jobs[j].fed < jobs[j].prompt.count && (budget > 0 || segments.isEmpty) {
+                let chunk = min(jobs[j].prompt.count - jobs[j].fed, max(budget, 16))
+                let done = jobs[j].fed + chunk == jobs[j].prompt.count
+                segments.append(.init(tokens: Array(jobs[j].prompt[jobs[j].fed..<(jobs[j].fed + chunk)]), cache: jobs[j].cache,
+                                      logits: done ? .lastHidden : .none))
+                owners.append(j)
+                budget -= chunk
+            }
+            for (k, out) in transformer.forward(batch: segments).enumerated() {
+                let j = owners[k]
+                jobs[j].fed += segments[k].tokens.count
+                if jobs[j].fed == jobs[j].prompt.count { jobs[j].hidden = out }
+            }
+        }
+        // First label tokens: only their output rows, at the prompt's last position.
+        var scores = jobs.map { job -> [Double] in
+            let firsts = Array(Set(job.labelTokens.map { $0[0] })).sorted()
+            let logits = transformer.logits(hidden: job.hidden, rows: firsts)
+            return job.labelTokens.map { Double(logits[firsts.firstIndex(of: $0[0])!]) }
+        }
+        // Continuations of multi-token labels, each on its own copy of its prompt's cache, in
+        // steps of about stepTokens.
+        var pending: [(job: Int, label: Int)] = []
+        for (j, job) in jobs.enumerated() {
+            for i in job.labelTokens.indices where job.labelTokens[i].count > 1 { pending.append((j, i)) }
+        }
+        let v = transformer.config.vocabularySize
+        var next = 0
+        while next < pending.count {
+            var segments: [Transformer.Segment] = [], owners: [(job: Int, label: Int)] = []
+            var tokens = 0
+            while next < pending.count && (segments.isEmpty || tokens + jobs[pending[next].job].labelTokens[pending[next].label].count <= stepTokens) {
+                let (j, i) = pending[next]
+                let job = jobs[j]
+                segments.append(.init(tokens: Array(job.labelTokens[i].dropLast()), cache: job.cache.copy(capacity: job.cache.capacity), logits: .all))
+                owners.append((j, i))
+                tokens += job.labelTokens[i].count - 1
+                next += 1
+            }
+            for ((j, i), rows) in zip(owners, transformer.forward(batch: segments)) {
+                let label = jobs[j].labelTokens[i]
+                for p in 1..<label.count { scores[j][i] += logSoftmax(rows[((p - 1) * v)..<(p * v)], at: label[p]) }
+            }
+        }
+        return scores.map { s in
+            let top = s.max()!
+            let weights = s.map { exp($0 - top) }
+            let total = weights.reduce(0, +)
+            return Result(labels: labels, probabilities: weights.map { $0 / total })
+        }
     }
 
     private func logSoftmax(_ row: ArraySlice<Float>, at index: Int) -> Double {

@@ -74,8 +74,9 @@ public final class EmbeddedBackend: InferenceBackend {
     }
 
     public func classify(_ prompts: [[ChatMessage]], labels: [String]) -> [Result<Classifier.Result, Error>] {
-        prompts.map { messages in
-            do { return .success(try classifier.classify(messages, labels: labels)) } catch { return .failure(error) }
+        // One label set for all: an invalid one fails every prompt alike.
+        do { return try classifier.classify(prompts, labels: labels).map { .success($0) } } catch {
+            return prompts.map { _ in .failure(error) }
         }
     }
 }
