@@ -308,6 +308,7 @@ public final class OpenAIServer: Sendable {
             "prompt_tokens": .number(String(output.promptTokens)),
             "completion_tokens": .number(String(output.tokens.count)),
             "total_tokens": .number(String(output.promptTokens + output.tokens.count)),
+            "prompt_tokens_details": .object(JSONObject(["cached_tokens": .number(String(output.cachedPromptTokens))])),
         ]))
     }
 

@@ -34,6 +34,29 @@ import Testing
         #expect(together.allSatisfy { !$0.tokens.isEmpty && $0.stopReason != .error })
     }
 
+    /// Requests that share a long system prompt start from its stored cache after the first
+    /// two, and every output is exactly that of an engine that prefills every prompt whole.
+    @Test func sharedPromptBeginningsAreComputedOnce() throws {
+        let system = "You are a professional translator. Translate the user's text into English. Keep URLs, e-mail addresses, @mentions, ticket ids and code exactly as they are. Reply with the translation only."
+        let requests = Self.requests(6, maxTokens: 10).map { r -> GenerationRequest in
+            var r = r
+            if case let .messages(m) = r.input { r.input = .messages([ChatMessage(.system, system), m[1]]) }
+            return r
+        }
+        let plain = BatchEngine(model: Self.model, stepTokens: 64, prefixCaching: false).run(requests)
+        let engine = BatchEngine(model: Self.model, stepTokens: 64)
+        let cached = engine.run(requests)
+        #expect(cached.map(\.tokens) == plain.map(\.tokens))
+        #expect(plain.allSatisfy { $0.cachedPromptTokens == 0 })
+        #expect(cached[0].cachedPromptTokens == 0)
+        #expect(cached.dropFirst().allSatisfy { $0.cachedPromptTokens >= 40 }, "\(cached.map(\.cachedPromptTokens))")
+        #expect(cached.allSatisfy { $0.cachedPromptTokens < $0.promptTokens })
+        // The store persists: a later run starts from it at once, with the same output.
+        let again = engine.run([requests[0]])[0]
+        #expect(again.tokens == plain[0].tokens && again.cachedPromptTokens >= 40)
+        #expect(engine.prefixes!.storedTokens <= engine.prefixes!.maximumTokens)
+    }
+
     @Test func seededSamplingIsTheSameAloneOrInABatch() throws {
         let engine = BatchEngine(model: Self.model, stepTokens: 64)
         let requests = Self.requests(6, sampling: { i in

@@ -75,6 +75,8 @@ public struct GenerationOutput: Sendable {
     public var stopReason = StopReason.length
     public var error: String?
     public var promptTokens = 0
+    /// Prompt tokens whose keys and values were copied from a stored shared beginning.
+    public var cachedPromptTokens = 0
     public var thinkingTokens = 0
     public var budgetForced = false
     public var seconds = 0.0
@@ -104,11 +106,16 @@ public final class BatchEngine: @unchecked Sendable {
     private let thinkOpen: Int?, thinkClose: Int?
     private let budgetStopTokens: [Int]
 
-    public init(model: LanguageModel, kvBudgetTokens: Int = 16_384, stepTokens: Int = 256, maxSequences: Int = 64) {
+    /// Shared prompt beginnings, computed once (nil: every prompt is prefilled whole).
+    let prefixes: PrefixStore?
+
+    public init(model: LanguageModel, kvBudgetTokens: Int = 16_384, stepTokens: Int = 256, maxSequences: Int = 64,
+                prefixCaching: Bool = true) {
         self.model = model
         self.kvBudgetTokens = kvBudgetTokens
         self.stepTokens = stepTokens
         self.maxSequences = maxSequences
+        prefixes = prefixCaching ? PrefixStore() : nil
         thinkOpen = model.tokenizer.id(of: "<think>")
         thinkClose = model.tokenizer.id(of: "</think>")
         budgetStopTokens = model.tokenizer.encode(Generator.budgetStopPhrase)
@@ -218,6 +225,11 @@ public final class BatchEngine: @unchecked Sendable {
             guard state.used + next.reserved <= kvBudgetTokens else { break }
             state.waiting.removeFirst()
             next.cache = KVCache(config: model.transformer.config, capacity: next.reserved)
+            // Scored prompts need every position's logits, so they compute their own.
+            if let prefixes, !next.request.promptLogprobs {
+                next.fed = prefixes.fill(next.cache!, prompt: next.prompt, model: model.transformer, stepTokens: stepTokens)
+                next.output.cachedPromptTokens = next.fed
+            }
             state.used += next.reserved
             state.running.append(next)
         }

@@ -65,6 +65,18 @@ public final class KVCache: @unchecked Sendable {
         return c
     }
 
+    /// Takes the first `positions` positions of `other` (same shape and precision) as its own;
+    /// this cache must be empty.
+    func fill(from other: KVCache, count positions: Int) {
+        precondition(count == 0 && positions <= min(other.count, capacity) && other.width == width
+                     && other.layers == layers && other.precision == precision)
+        for l in 0..<layers {
+            keys(l).copyMemory(from: other.keys(l), byteCount: positions * width * precision.bytes)
+            values(l).copyMemory(from: other.values(l), byteCount: positions * width * precision.bytes)
+        }
+        count = positions
+    }
+
     func advance(by n: Int) { count += n }
     public func reset() { count = 0 }
 }
