@@ -28,6 +28,8 @@ struct CompletionRequest {
     var generation: GenerationRequest
     var stream = false
     var echo = false
+    /// Choices to generate (OpenAI's `n`); choice i samples with seed + i.
+    var choices = 1
     /// The raw prompt of a text completion (echoed back).
     var prompt = ""
     /// A text completion's prompt given as token ids.
@@ -87,7 +89,7 @@ struct CompletionRequest {
             generation.promptLogprobs = echo && generation.logprobs != nil
         }
         stream = try f.bool("stream") ?? false
-        if let n = try f.int("n", min: 1), n != 1 { throw APIError(400, "only n = 1 is supported") }
+        choices = try f.int("n", min: 1, max: 16) ?? 1
         if echo && stream { throw APIError(400, "echo is not supported with stream") }
 
         var s = SamplingParameters()

@@ -26,10 +26,11 @@ final class Admission: Sendable {
     let limit: Int
     init(limit: Int) { self.limit = limit }
 
-    func enter() -> Bool {
+    /// Takes `slots` places at once (one per engine request), or none.
+    func enter(_ slots: Int = 1) -> Bool {
         count.withLock { n in
-            guard n < limit else { return false }
-            n += 1
+            guard n + slots <= limit else { return false }
+            n += slots
             return true
         }
     }
@@ -133,22 +134,34 @@ public final class OpenAIServer: Sendable {
             if let model = parsed.model, model != options.modelName {
                 throw APIError(404, "model '\(model)' is not served here (GET /v1/models lists '\(options.modelName)')", type: "model_not_found")
             }
-            guard admission.enter() else {
+            guard parsed.choices <= options.maxPending else {
+                throw APIError(400, "n = \(parsed.choices) exceeds the server's limit of \(options.maxPending) pending requests")
+            }
+            guard admission.enter(parsed.choices) else {
                 var response = json(429, APIError(429, "the server is at its limit of \(options.maxPending) pending requests; retry later", type: "rate_limit_exceeded").json)
                 response.headers[.retryAfter] = "1"
                 return response
             }
             let id = counter.withLock { n in n += 1; return n }
-            var generation = parsed.generation
-            let streamed = StreamedLogprobs()
-            if parsed.stream && generation.logprobs != nil { generation.onLogprob = { streamed.append($0) } }
-            let events = relay(generation, closing: context.channel)
-            if parsed.stream { return streamResponse(parsed, events, logprobs: streamed, id: id) }
-            var output: GenerationOutput?
-            for try await event in events { if case let .finished(out) = event { output = out } }
-            guard let output, output.stopReason != .cancelled else { throw APIError(499, "request cancelled") }
-            if output.stopReason == .error { throw APIError(400, output.error ?? "the engine could not run the request") }
-            return json(200, completionBody(parsed, output, id: id))
+            // One engine request per choice, each with its own seed.
+            let streamed = (0..<parsed.choices).map { _ in StreamedLogprobs() }
+            let relays = (0..<parsed.choices).map { i -> AsyncThrowingStream<GenerationEvent, Error> in
+                var generation = parsed.generation
+                generation.sampling.seed &+= UInt64(i)
+                if parsed.stream && generation.logprobs != nil { generation.onLogprob = { streamed[i].append($0) } }
+                return relay(generation, closing: context.channel)
+            }
+            if parsed.stream { return streamResponse(parsed, merge(relays), logprobs: streamed, id: id) }
+            var outputs = [GenerationOutput?](repeating: nil, count: parsed.choices)
+            for try await (i, event) in merge(relays) { if case let .finished(out) = event { outputs[i] = out } }
+            let finished = outputs.compactMap { $0 }
+            guard finished.count == parsed.choices, !finished.contains(where: { $0.stopReason == .cancelled }) else {
+                throw APIError(499, "request cancelled")
+            }
+            if let failed = finished.first(where: { $0.stopReason == .error }) {
+                throw APIError(400, failed.error ?? "the engine could not run the request")
+            }
+            return json(200, completionBody(parsed, finished, id: id))
         } catch let error as APIError {
             return json(error.status, error.json)
         }
@@ -186,10 +199,31 @@ public final class OpenAIServer: Sendable {
         return events
     }
 
+    /// The events of several choices as they come, each with its choice's index.
+    private func merge(_ streams: [AsyncThrowingStream<GenerationEvent, Error>]) -> AsyncThrowingStream<(Int, GenerationEvent), Error> {
+        let (merged, continuation) = AsyncThrowingStream.makeStream(of: (Int, GenerationEvent).self)
+        let task = Task {
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (i, stream) in streams.enumerated() {
+                        group.addTask { for try await event in stream { continuation.yield((i, event)) } }
+                    }
+                    try await group.waitForAll()
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return merged
+    }
+
     /// Server-sent events: one chunk per piece of text (with the log-probabilities of the tokens
-    /// behind it, when asked), a last chunk with the finish reason and usage, then `data: [DONE]`.
-    private func streamResponse(_ request: CompletionRequest, _ events: AsyncThrowingStream<GenerationEvent, Error>,
-                                logprobs streamed: StreamedLogprobs, id: Int) -> Response {
+    /// behind it, when asked), a last chunk per choice with its finish reason and usage, then
+    /// `data: [DONE]`. Choices interleave as they come, told apart by their `index`.
+    private func streamResponse(_ request: CompletionRequest, _ events: AsyncThrowingStream<(Int, GenerationEvent), Error>,
+                                logprobs streamed: [StreamedLogprobs], id: Int) -> Response {
         let created = String(Int(Date().timeIntervalSince1970))
         let body = ResponseBody { writer in
             func send(_ value: JSONValue) async throws {
@@ -199,43 +233,47 @@ public final class OpenAIServer: Sendable {
                 try await writer.write(ByteBuffer(bytes: bytes))
             }
             let holdback = max(0, (request.generation.stopStrings.map(\.count).max() ?? 0) - 1)
-            var pending = "", sent = "", thinking = false, offset = 0
-            // The entries that arrived since the last chunk; nothing when none were asked for.
-            func logprobs() -> JSONValue {
-                let entries = streamed.drain()
+            let n = request.choices
+            var pending = [String](repeating: "", count: n), sent = pending
+            var thinking = [Bool](repeating: false, count: n), offset = [Int](repeating: 0, count: n)
+            // The entries that arrived since the choice's last chunk; nothing when none were asked for.
+            func logprobs(_ i: Int) -> JSONValue {
+                let entries = streamed[i].drain()
                 guard request.generation.logprobs != nil, !entries.isEmpty else { return .null }
-                return self.logprobsJSON(request, entries, prompt: nil, offset: &offset)
+                return self.logprobsJSON(request, entries, prompt: nil, offset: &offset[i])
             }
-            if request.kind == .chat { try await send(self.chunk(request, id: id, created: created, delta: ["role": .string("assistant"), "content": .string("")])) }
+            if request.kind == .chat {
+                for i in 0..<n { try await send(self.chunk(request, id: id, index: i, created: created, delta: ["role": .string("assistant"), "content": .string("")])) }
+            }
             do {
-                for try await event in events {
+                for try await (i, event) in events {
                     switch event {
                     case let .text(piece):
                         if request.kind == .chat && request.generation.enableThinking {
-                            if piece.contains("<think>") { thinking = true; continue }
-                            if piece.contains("</think>") { thinking = false; continue }
-                            if thinking {
-                                try await send(self.chunk(request, id: id, created: created, delta: ["reasoning_content": .string(piece)]))
+                            if piece.contains("<think>") { thinking[i] = true; continue }
+                            if piece.contains("</think>") { thinking[i] = false; continue }
+                            if thinking[i] {
+                                try await send(self.chunk(request, id: id, index: i, created: created, delta: ["reasoning_content": .string(piece)]))
                                 continue
                             }
                         }
                         // Text that might still turn into a stop string is held back.
-                        pending += piece
-                        let ready = pending.dropLast(holdback)
+                        pending[i] += piece
+                        let ready = pending[i].dropLast(holdback)
                         if ready.isEmpty { continue }
-                        sent += ready
-                        pending.removeFirst(ready.count)
-                        try await send(self.chunk(request, id: id, created: created, text: String(ready), logprobs: logprobs()))
+                        sent[i] += ready
+                        pending[i].removeFirst(ready.count)
+                        try await send(self.chunk(request, id: id, index: i, created: created, text: String(ready), logprobs: logprobs(i)))
                     case let .finished(output):
                         if output.stopReason == .error {
                             try await send(APIError(400, output.error ?? "the engine could not run the request").json)
                         } else {
                             let final = request.kind == .chat ? output.content : output.text
-                            if final.hasPrefix(sent), final.count > sent.count {
-                                try await send(self.chunk(request, id: id, created: created, text: String(final.dropFirst(sent.count)), logprobs: logprobs()))
+                            if final.hasPrefix(sent[i]), final.count > sent[i].count {
+                                try await send(self.chunk(request, id: id, index: i, created: created, text: String(final.dropFirst(sent[i].count)), logprobs: logprobs(i)))
                             }
-                            var last = self.chunk(request, id: id, created: created, delta: [:], finish: output, logprobs: logprobs())
-                            last["usage"] = self.usage(output)
+                            var last = self.chunk(request, id: id, index: i, created: created, delta: [:], finish: output, logprobs: logprobs(i))
+                            last["usage"] = self.usage([output])
                             try await send(.object(last))
                         }
                     }
@@ -252,17 +290,18 @@ public final class OpenAIServer: Sendable {
 
     // MARK: - Response bodies
 
-    private func chunk(_ r: CompletionRequest, id: Int, created: String, text: String, logprobs: JSONValue) -> JSONValue {
-        .object(chunk(r, id: id, created: created, delta: r.kind == .chat ? ["content": .string(text)] : ["text": .string(text)], finish: nil, logprobs: logprobs))
+    private func chunk(_ r: CompletionRequest, id: Int, index: Int, created: String, text: String, logprobs: JSONValue) -> JSONValue {
+        .object(chunk(r, id: id, index: index, created: created, delta: r.kind == .chat ? ["content": .string(text)] : ["text": .string(text)],
+                      finish: nil, logprobs: logprobs))
     }
 
-    private func chunk(_ r: CompletionRequest, id: Int, created: String, delta: KeyValuePairs<String, JSONValue>) -> JSONValue {
-        .object(chunk(r, id: id, created: created, delta: delta, finish: nil, logprobs: .null))
+    private func chunk(_ r: CompletionRequest, id: Int, index: Int, created: String, delta: KeyValuePairs<String, JSONValue>) -> JSONValue {
+        .object(chunk(r, id: id, index: index, created: created, delta: delta, finish: nil, logprobs: .null))
     }
 
-    private func chunk(_ r: CompletionRequest, id: Int, created: String, delta: KeyValuePairs<String, JSONValue>,
+    private func chunk(_ r: CompletionRequest, id: Int, index: Int, created: String, delta: KeyValuePairs<String, JSONValue>,
                        finish: GenerationOutput?, logprobs: JSONValue) -> JSONObject {
-        var choice = JSONObject(["index": .number("0")])
+        var choice = JSONObject(["index": .number(String(index))])
         if r.kind == .chat {
             choice["delta"] = .object(JSONObject(delta))
         } else {
@@ -278,37 +317,43 @@ public final class OpenAIServer: Sendable {
         ])
     }
 
-    private func completionBody(_ r: CompletionRequest, _ output: GenerationOutput, id: Int) -> JSONValue {
-        var choice = JSONObject(["index": .number("0")])
-        if r.kind == .chat {
-            var message = JSONObject(["role": .string("assistant"), "content": .string(output.content)])
-            if let reasoning = output.reasoning { message["reasoning_content"] = .string(reasoning) }
-            choice["message"] = .object(message)
-        } else {
-            let prompt = r.tokens.map { engine.model.tokenizer.decode($0) } ?? r.prompt
-            choice["text"] = .string((r.echo ? prompt : "") + output.text)
+    private func completionBody(_ r: CompletionRequest, _ outputs: [GenerationOutput], id: Int) -> JSONValue {
+        let choices = outputs.enumerated().map { index, output -> JSONValue in
+            var choice = JSONObject(["index": .number(String(index))])
+            if r.kind == .chat {
+                var message = JSONObject(["role": .string("assistant"), "content": .string(output.content)])
+                if let reasoning = output.reasoning { message["reasoning_content"] = .string(reasoning) }
+                choice["message"] = .object(message)
+            } else {
+                let prompt = r.tokens.map { engine.model.tokenizer.decode($0) } ?? r.prompt
+                choice["text"] = .string((r.echo ? prompt : "") + output.text)
+            }
+            var offset = 0
+            let generated = output.logprobs ?? []
+            choice["logprobs"] = r.generation.logprobs == nil ? .null
+                : logprobsJSON(r, generated, prompt: r.echo ? output.promptLogprobs ?? [] : nil, offset: &offset)
+            choice["finish_reason"] = .string(finishReason(output))
+            return .object(choice)
         }
-        var offset = 0
-        let generated = output.logprobs ?? []
-        choice["logprobs"] = r.generation.logprobs == nil ? .null : logprobsJSON(r, generated, prompt: r.echo ? output.promptLogprobs ?? [] : nil, offset: &offset)
-        choice["finish_reason"] = .string(finishReason(output))
         return .object(JSONObject([
             "id": .string((r.kind == .chat ? "chatcmpl-" : "cmpl-") + String(id)),
             "object": .string(r.kind == .chat ? "chat.completion" : "text_completion"),
             "created": .number(String(Int(Date().timeIntervalSince1970))), "model": .string(options.modelName),
-            "choices": .array([.object(choice)]),
-            "usage": usage(output),
+            "choices": .array(choices),
+            "usage": usage(outputs),
         ]))
     }
 
     private func finishReason(_ output: GenerationOutput) -> String { output.stopReason == .length ? "length" : "stop" }
 
-    private func usage(_ output: GenerationOutput) -> JSONValue {
-        .object(JSONObject([
-            "prompt_tokens": .number(String(output.promptTokens)),
-            "completion_tokens": .number(String(output.tokens.count)),
-            "total_tokens": .number(String(output.promptTokens + output.tokens.count)),
-            "prompt_tokens_details": .object(JSONObject(["cached_tokens": .number(String(output.cachedPromptTokens))])),
+    /// The prompt counted once, the completions of every choice.
+    private func usage(_ outputs: [GenerationOutput]) -> JSONValue {
+        let prompt = outputs.first?.promptTokens ?? 0, completion = outputs.reduce(0) { $0 + $1.tokens.count }
+        return .object(JSONObject([
+            "prompt_tokens": .number(String(prompt)),
+            "completion_tokens": .number(String(completion)),
+            "total_tokens": .number(String(prompt + completion)),
+            "prompt_tokens_details": .object(JSONObject(["cached_tokens": .number(String(outputs.first?.cachedPromptTokens ?? 0))])),
         ]))
     }
 

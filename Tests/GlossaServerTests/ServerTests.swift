@@ -46,7 +46,7 @@ func events(_ body: String) -> [String] {
         #expect(try await send(chat, #"{"messages": "hi"}"#, headers: auth).status == 400)
         #expect(try await send(chat, #"{"messages": [{"role": "user", "content": "hi"}], "temperature": "hot"}"#, headers: auth).status == 400)
         #expect(try await send(chat, #"{"messages": [{"role": "user", "content": "hi"}], "frequency_penalty": 3}"#, headers: auth).status == 400)
-        #expect(try await send(chat, #"{"messages": [{"role": "user", "content": "hi"}], "n": 2}"#, headers: auth).status == 400)
+        #expect(try await send(chat, #"{"messages": [{"role": "user", "content": "hi"}], "n": 17}"#, headers: auth).status == 400)
         #expect(try await send(chat, #"{"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]}"#, headers: auth).status == 404)
         let huge = #"{"messages": [{"role": "user", "content": ""# + String(repeating: "a", count: 8000) + #""}]}"#
         #expect(try await send(chat, huge, headers: auth).status == 413)
@@ -107,6 +107,34 @@ func events(_ body: String) -> [String] {
         guard case let .array(values)? = logprobs["token_logprobs"], case let .array(tokens)? = logprobs["tokens"] else { Issue.record("\(echo.body)"); return }
         #expect(tokens.compactMap(\.stringValue).joined() == "The capital of France is")
         #expect(values.first == .null && values.dropFirst().allSatisfy { (number($0) ?? 1) <= 0 })
+
+        // n choices: choice i samples with seed + i, exactly as the engine does alone.
+        let sampled = #"{"messages":[{"role":"user","content":"Pick a random number between 1 and 1000 and say only the number."}],"temperature":1,"seed":7,"max_tokens":12,"n":3}"#
+        let multi = try object(try await send(chat, sampled, headers: auth).body)
+        guard case let .array(choices)? = multi["choices"] else { Issue.record("\(multi)"); return }
+        let perSeed = (0..<3).map { i -> GenerationOutput in
+            var r = GenerationRequest(.messages([ChatMessage(.user, "Pick a random number between 1 and 1000 and say only the number.")]))
+            r.maxTokens = 12
+            r.sampling.temperature = 1
+            r.sampling.seed = UInt64(7 + i)
+            return BatchEngine(model: lm).run([r])[0]
+        }
+        #expect(choices.map { $0.objectValue?["message"]?.objectValue?["content"]?.stringValue } == perSeed.map(\.content))
+        #expect(choices.map { number($0.objectValue?["index"]) } == [0, 1, 2])
+        #expect(Set(perSeed.map(\.content)).count > 1)
+        #expect(number(multi["usage"]?.objectValue?["completion_tokens"]) == Double(perSeed.reduce(0) { $0 + $1.tokens.count }))
+        // Streamed, the chunks of each index add up to that choice, and each choice finishes.
+        let multiStream = events(try await send(chat, sampled.replacingOccurrences(of: #""n":3"#, with: #""n":3,"stream":true"#), headers: auth).body)
+        #expect(multiStream.last == "[DONE]")
+        var texts = ["", "", ""], finishes = 0
+        for payload in multiStream.dropLast() {
+            guard case let .array(c)? = try object(payload)["choices"], let choice = c.first?.objectValue,
+                  let index = number(choice["index"]).map(Int.init) else { continue }
+            texts[index] += choice["delta"]?.objectValue?["content"]?.stringValue ?? ""
+            if choice["finish_reason"] != .null { finishes += 1 }
+        }
+        #expect(texts == perSeed.map(\.content))
+        #expect(finishes == 3)
     }
 
     /// With room for one request, a second gets 429 with Retry-After at once; when the first
