@@ -106,6 +106,18 @@ static void attention_portable(const float *q, int64_t group, int64_t d, const v
     }
 }
 
+static void softmax_portable(float *x, int64_t n) {
+    float m = -INFINITY;
+    for (int64_t j = 0; j < n; j++) m = x[j] > m ? x[j] : m;
+    float lane[16] = {0};
+    for (int64_t j = 0; j < n; j++) {
+        x[j] = exp_portable(x[j] - m);
+        lane[j % 16] = lane[j % 16] + x[j];
+    }
+    const float inv = 1.0f / tree16_portable(lane);
+    for (int64_t j = 0; j < n; j++) x[j] = x[j] * inv;
+}
+
 static void swiglu_portable(const float *g, const float *u, float *out, int64_t n) {
     for (int64_t i = 0; i < n; i++) out[i] = g[i] / (1.0f + exp_portable(-g[i])) * u[i];
 }
@@ -244,6 +256,29 @@ AVX512 static void attention_avx512_f16(const float *q, int64_t group, int64_t d
     attention_avx512(q, group, d, keys, values, stride, 1, n, scale, scores, out);
 }
 
+AVX512 static void softmax_avx512(float *x, int64_t n) {
+    const int64_t full = n / 16 * 16;
+    const __mmask16 tail = (__mmask16)((1u << (n - full)) - 1);
+    __m512 mv = _mm512_set1_ps(-INFINITY);
+    for (int64_t j = 0; j < full; j += 16) mv = _mm512_max_ps(mv, _mm512_loadu_ps(x + j));
+    if (tail) mv = _mm512_max_ps(mv, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail, x + full));
+    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
+    __m512 z = _mm512_setzero_ps();
+    for (int64_t j = 0; j < full; j += 16) {
+        const __m512 e = exp_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + j), m));
+        _mm512_storeu_ps(x + j, e);
+        z = _mm512_add_ps(z, e);
+    }
+    if (tail) {
+        const __m512 e = _mm512_maskz_mov_ps(tail, exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + full), m)));
+        _mm512_mask_storeu_ps(x + full, tail, e);
+        z = _mm512_add_ps(z, e);
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / tree16_avx512(z));
+    for (int64_t j = 0; j < full; j += 16) _mm512_storeu_ps(x + j, _mm512_mul_ps(_mm512_loadu_ps(x + j), inv));
+    if (tail) _mm512_mask_storeu_ps(x + full, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + full), inv));
+}
+
 AVX512 static void swiglu_avx512(const float *g, const float *u, float *out, int64_t n) {
     const __m512 one = _mm512_set1_ps(1.0f);
     int64_t i = 0;
@@ -337,6 +372,30 @@ AVX2 static void attention_avx2(const float *q, int64_t group, int64_t d, const 
     }
 }
 
+AVX2 static void softmax_avx2(float *x, int64_t n) {
+    float m = -INFINITY;
+    for (int64_t j = 0; j < n; j++) m = x[j] > m ? x[j] : m;
+    const __m256 mv = _mm256_set1_ps(m);
+    __m256 zlo = _mm256_setzero_ps(), zhi = _mm256_setzero_ps();
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        const __m256 elo = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + j), mv));
+        const __m256 ehi = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + j + 8), mv));
+        _mm256_storeu_ps(x + j, elo);
+        _mm256_storeu_ps(x + j + 8, ehi);
+        zlo = _mm256_add_ps(zlo, elo);
+        zhi = _mm256_add_ps(zhi, ehi);
+    }
+    if (j < n) {
+        float rest[16] = {0};
+        for (int64_t t = j; t < n; t++) rest[t - j] = x[t] = exp_portable(x[t] - m);
+        zlo = _mm256_add_ps(zlo, _mm256_loadu_ps(rest));
+        zhi = _mm256_add_ps(zhi, _mm256_loadu_ps(rest + 8));
+    }
+    const float inv = 1.0f / tree16_avx2(zlo, zhi);
+    for (j = 0; j < n; j++) x[j] = x[j] * inv;
+}
+
 AVX2 static void swiglu_avx2(const float *g, const float *u, float *out, int64_t n) {
     const __m256 one = _mm256_set1_ps(1.0f);
     int64_t i = 0;
@@ -372,6 +431,13 @@ void glossa_store_kv(int32_t kv_type, const float *src, void *dst, int64_t count
     if (glossa_kernel_level() >= 3) { store_f16_avx512(src, dst, count); return; }
     uint16_t *h = dst;
     for (int64_t i = 0; i < count; i++) h[i] = float_to_half(src[i]);
+}
+
+void glossa_softmax(float *x, int64_t count) {
+    const int level = glossa_kernel_level();
+    if (level >= 3) softmax_avx512(x, count);
+    else if (level == 2) softmax_avx2(x, count);
+    else softmax_portable(x, count);
 }
 
 void glossa_swiglu(const float *gate, const float *up, float *out, int64_t count) {

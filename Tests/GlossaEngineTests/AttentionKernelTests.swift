@@ -110,6 +110,25 @@ import Testing
         }
     }
 
+    @Test func softmaxIsTheSameOnEveryPathAndMatchesDouble() throws {
+        let best = glossa_set_kernel_level(3)
+        defer { glossa_set_kernel_level(best) }
+        try #require(best == 3, "the CPU lacks AVX-512")
+        for n in [1, 7, 16, 17, 100, 300] {
+            let x = Self.random(n, seed: UInt64(n), scale: 20)
+            let results = [Int32(3), 2, 1].map { level -> [Float] in
+                glossa_set_kernel_level(level)
+                var y = x
+                glossa_softmax(&y, Int64(n))
+                return y
+            }
+            #expect(results[0].map(\.bitPattern) == results[1].map(\.bitPattern), "n \(n)")
+            #expect(results[0].map(\.bitPattern) == results[2].map(\.bitPattern), "n \(n)")
+            let m = Double(x.max()!), e = x.map { Foundation.exp(Double($0) - m) }, z = e.reduce(0, +)
+            for i in 0..<n { #expect(abs(Double(results[0][i]) - e[i] / z) < 1e-6, "n \(n), \(i)") }
+        }
+    }
+
     @Test func swigluIsTheSameOnEveryPathAndMatchesDouble() throws {
         let best = glossa_set_kernel_level(3)
         defer { glossa_set_kernel_level(best) }

@@ -52,6 +52,10 @@ void glossa_attention(const float *q, int64_t group, int64_t d, const void *keys
 /// Writes `count` floats to a cache of `kv_type` (f16: rounded to nearest even).
 void glossa_store_kv(int32_t kv_type, const float *src, void *dst, int64_t count);
 
+/// x = softmax(x) in place, with the arithmetic of glossa_attention's softmax (the same bits on
+/// every kernel family).
+void glossa_softmax(float *x, int64_t count);
+
 /// out[i] = silu(gate[i]) * up[i], with attention.c's exponential.
 void glossa_swiglu(const float *gate, const float *up, float *out, int64_t count);
 

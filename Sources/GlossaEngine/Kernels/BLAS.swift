@@ -12,16 +12,19 @@ public enum BLAS {
                     1, a, blasint(k), b, blasint(k), accumulate ? 1 : 0, c, blasint(n))
     }
 
-    /// y[i] = alpha * (row i of A) · x for `rows` rows `stride` floats apart.
-    public static func rowsDot(_ a: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int,
-                               _ x: UnsafePointer<Float>, alpha: Float, _ y: UnsafeMutablePointer<Float>) {
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(rows), blasint(columns), alpha, a, blasint(stride), x, 1, 0, y, 1)
+    /// C[m x n] = alpha * A[m x k] * B^T, where B is n rows of k; rows of A, B and C are `lda`,
+    /// `ldb` and `n` floats apart (B can be one head's columns of a wider cache).
+    public static func multiplyTransposed(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                                          _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, alpha: Float) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(m), blasint(n), blasint(k),
+                    alpha, a, blasint(lda), b, blasint(ldb), 0, c, blasint(n))
     }
 
-    /// y = Σᵢ w[i] * (row i of A), rows `stride` floats apart.
-    public static func weightedRowSum(_ a: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int,
-                                      _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        cblas_sgemv(CblasRowMajor, CblasTrans, blasint(rows), blasint(columns), 1, a, blasint(stride), w, 1, 0, y, 1)
+    /// C[m x n] = A[m x k] * B[k x n]; rows of A, B and C are `lda`, `ldb` and `ldc` floats apart.
+    public static func multiply(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                                _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(k),
+                    1, a, blasint(lda), b, blasint(ldb), 0, c, blasint(ldc))
     }
 
     /// Threads OpenBLAS uses for one call.

@@ -342,17 +342,28 @@ public final class Transformer: @unchecked Sendable {
                 let shared = UnsafeSendable(items)
                 WorkerPool.shared.run(threads) { thread in
                     let items = shared.value
-                    var scores = [Float](unsafeUninitializedCapacity: longest) { _, n in n = longest }
+                    var scores = [Float](unsafeUninitializedCapacity: group * longest) { _, n in n = group * longest }
                     // Interleaved so that both threads get short and long (late) rows.
                     for w in stride(from: thread, to: work, by: threads) {
                         let item = items[w / kvHeads], kvHead = w % kvHeads
                         let n = item.start + item.offset + 1  // causal: positions 0...start+offset
                         let qBase = (item.row * heads + kvHead * group) * d
                         let cache = item.cache, head = kvHead * d * cache.precision.bytes
+                        let keys = cache.keys(layer) + head, values = cache.values(layer) + head
                         scores.withUnsafeMutableBufferPointer { scores in
-                            glossa_attention(qp.value + qBase, Int64(group), Int64(d), cache.keys(layer) + head,
-                                             cache.values(layer) + head, cache.precision.type,
-                                             Int64(kvWidth), Int64(n), scale, scores.baseAddress!, op.value + qBase)
+                            let p = scores.baseAddress!
+                            if cache.precision == .f32 {
+                                // Dense f32 rows: the group's scores and outputs as two OpenBLAS
+                                // products whose shapes depend on this row alone.
+                                let k = keys.assumingMemoryBound(to: Float.self), v = values.assumingMemoryBound(to: Float.self)
+                                BLAS.multiplyTransposed(qp.value + qBase, lda: d, k, ldb: kvWidth, p, m: group, n: n, k: d, alpha: scale)
+                                for g in 0..<group { glossa_softmax(p + g * n, Int64(n)) }
+                                BLAS.multiply(p, lda: n, v, ldb: kvWidth, op.value + qBase, ldc: d, m: group, n: d, k: n)
+                            } else {
+                                // f16 rows are widened in registers by our kernel.
+                                glossa_attention(qp.value + qBase, Int64(group), Int64(d), keys, values, cache.precision.type,
+                                                 Int64(kvWidth), Int64(n), scale, p, op.value + qBase)
+                            }
                         }
                     }
                 }
