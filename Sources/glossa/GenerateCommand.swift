@@ -35,6 +35,9 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print reasoning and answer as JSON instead of streaming text.")
     var json = false
 
+    @Option(help: "Key/value cache element type: f16 or f32 (default: the model's, f16 for GGUF).")
+    var kvCache: KVCache.Precision?
+
     func run() throws {
         let lm: LanguageModel
         do {
@@ -43,6 +46,7 @@ struct GenerateCommand: ParsableCommand {
             printError("glossa generate: \(error)")
             throw ExitCode(2)
         }
+        if let kvCache { lm.transformer.kvCache = kvCache }
         var messages: [ChatMessage] = []
         if let system { messages.append(ChatMessage(.system, system)) }
         messages.append(ChatMessage(.user, prompt))
