@@ -28,5 +28,7 @@ bench: build
 	$(RELEASE) bench detect
 	$(RELEASE) bench tokenizer
 	$(RELEASE) bench engine
+	$(RELEASE) bench batch
+	$(RELEASE) bench pipeline
 	$(RELEASE) bench ranks
 	$(RELEASE) bench serve
