@@ -82,31 +82,8 @@ static float dot_portable(const float *q, const void *k, int64_t d, int f16) {
     return tree16_portable(lane);
 }
 
-static void attention_portable(const float *q, int64_t group, int64_t d, const void *keys, const void *values,
-                               int64_t stride, int f16, int64_t n, float scale, float *scores, float *out) {
-    for (int64_t h = 0; h < group; h++) {
-        const float *qh = q + h * d;
-        float *oh = out + h * d;
-        float m = -INFINITY;
-        for (int64_t j = 0; j < n; j++) {
-            scores[j] = dot_portable(qh, kv_row(keys, j, stride, f16), d, f16) * scale;
-            m = scores[j] > m ? scores[j] : m;
-        }
-        float lane[16] = {0};
-        for (int64_t j = 0; j < n; j++) {
-            scores[j] = exp_portable(scores[j] - m);
-            lane[j % 16] = lane[j % 16] + scores[j];
-        }
-        const float inv = 1.0f / tree16_portable(lane);
-        for (int64_t i = 0; i < d; i++) {
-            float o = 0.0f;
-            for (int64_t j = 0; j < n; j++) o = fmaf(scores[j], kv_at(kv_row(values, j, stride, f16), i, f16), o);
-            oh[i] = o * inv;
-        }
-    }
-}
-
-static void softmax_portable(float *x, int64_t n) {
+// x[j] = exp(x[j] - max x); returns their sum (16 lanes, j mod 16, then the tree).
+static float exp_sum_portable(float *x, int64_t n) {
     float m = -INFINITY;
     for (int64_t j = 0; j < n; j++) m = x[j] > m ? x[j] : m;
     float lane[16] = {0};
@@ -114,7 +91,24 @@ static void softmax_portable(float *x, int64_t n) {
         x[j] = exp_portable(x[j] - m);
         lane[j % 16] = lane[j % 16] + x[j];
     }
-    const float inv = 1.0f / tree16_portable(lane);
+    return tree16_portable(lane);
+}
+
+static void attention_portable(const float *q, int64_t group, int64_t d, const void *keys, const void *values,
+                               int64_t stride, int f16, int64_t n, float scale, float *scores, float *out) {
+    for (int64_t h = 0; h < group; h++) {
+        for (int64_t j = 0; j < n; j++) scores[j] = dot_portable(q + h * d, kv_row(keys, j, stride, f16), d, f16) * scale;
+        const float inv = 1.0f / exp_sum_portable(scores, n);
+        for (int64_t i = 0; i < d; i++) {
+            float o = 0.0f;
+            for (int64_t j = 0; j < n; j++) o = fmaf(scores[j], kv_at(kv_row(values, j, stride, f16), i, f16), o);
+            out[h * d + i] = o * inv;
+        }
+    }
+}
+
+static void softmax_portable(float *x, int64_t n) {
+    const float inv = 1.0f / exp_sum_portable(x, n);
     for (int64_t j = 0; j < n; j++) x[j] = x[j] * inv;
 }
 
@@ -191,36 +185,38 @@ INLINE_AVX512 __m512 dots16_avx512(const float *q, const void *k, int64_t stride
     return _mm512_add_ps(_mm512_shuffle_ps(f0, f1, 0x88), _mm512_shuffle_ps(f0, f1, 0xDD));
 }
 
+// x[j] = exp(x[j] - max x); returns their sum, as exp_sum_portable.
+INLINE_AVX512 float exp_sum_avx512(float *x, int64_t n) {
+    const int64_t full = n / 16 * 16;
+    const __mmask16 tail = (__mmask16)((1u << (n - full)) - 1);
+    __m512 mv = _mm512_set1_ps(-INFINITY);
+    for (int64_t j = 0; j < full; j += 16) mv = _mm512_max_ps(mv, _mm512_loadu_ps(x + j));
+    if (tail) mv = _mm512_max_ps(mv, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail, x + full));
+    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
+    __m512 z = _mm512_setzero_ps();
+    for (int64_t j = 0; j < full; j += 16) {
+        const __m512 e = exp_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + j), m));
+        _mm512_storeu_ps(x + j, e);
+        z = _mm512_add_ps(z, e);
+    }
+    if (tail) {
+        const __m512 e = _mm512_maskz_mov_ps(tail, exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + full), m)));
+        _mm512_mask_storeu_ps(x + full, tail, e);
+        z = _mm512_add_ps(z, e);
+    }
+    return tree16_avx512(z);
+}
+
 INLINE_AVX512 void attention_avx512(const float *q, int64_t group, int64_t d, const void *keys, const void *values,
                                     int64_t stride, int f16, int64_t n, float scale, float *scores, float *out) {
     const int64_t chunks = d / 16, full = n / 16 * 16;
-    const __mmask16 tail = (__mmask16)((1u << (n - full)) - 1);
     for (int64_t h = 0; h < group; h++) {
         const float *qh = q + h * d;
-        __m512 mv = _mm512_set1_ps(-INFINITY);
         int64_t j = 0;
-        for (; j < full; j += 16) {
-            const __m512 s = _mm512_mul_ps(dots16_avx512(qh, kv_row(keys, j, stride, f16), stride, d, f16), _mm512_set1_ps(scale));
-            _mm512_storeu_ps(scores + j, s);
-            mv = _mm512_max_ps(mv, s);
-        }
-        for (; j < n; j++) {
-            scores[j] = tree16_avx512(dot_lanes_avx512(qh, kv_row(keys, j, stride, f16), d, f16)) * scale;
-            mv = _mm512_max_ps(mv, _mm512_set1_ps(scores[j]));
-        }
-        const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
-        __m512 z = _mm512_setzero_ps();
-        for (j = 0; j < full; j += 16) {
-            const __m512 ej = exp_avx512(_mm512_sub_ps(_mm512_loadu_ps(scores + j), m));
-            _mm512_storeu_ps(scores + j, ej);
-            z = _mm512_add_ps(z, ej);
-        }
-        if (tail) {
-            const __m512 ej = _mm512_maskz_mov_ps(tail, exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, scores + j), m)));
-            _mm512_mask_storeu_ps(scores + j, tail, ej);
-            z = _mm512_add_ps(z, ej);
-        }
-        const __m512 inv = _mm512_set1_ps(1.0f / tree16_avx512(z));
+        for (; j < full; j += 16)
+            _mm512_storeu_ps(scores + j, _mm512_mul_ps(dots16_avx512(qh, kv_row(keys, j, stride, f16), stride, d, f16), _mm512_set1_ps(scale)));
+        for (; j < n; j++) scores[j] = tree16_avx512(dot_lanes_avx512(qh, kv_row(keys, j, stride, f16), d, f16)) * scale;
+        const __m512 inv = _mm512_set1_ps(1.0f / exp_sum_avx512(scores, n));
         // Output lanes are independent chains over the positions: up to 8 registers (d <= 128)
         // per pass.
         for (int64_t c0 = 0; c0 < chunks; c0 += 8) {
@@ -259,22 +255,7 @@ AVX512 static void attention_avx512_f16(const float *q, int64_t group, int64_t d
 AVX512 static void softmax_avx512(float *x, int64_t n) {
     const int64_t full = n / 16 * 16;
     const __mmask16 tail = (__mmask16)((1u << (n - full)) - 1);
-    __m512 mv = _mm512_set1_ps(-INFINITY);
-    for (int64_t j = 0; j < full; j += 16) mv = _mm512_max_ps(mv, _mm512_loadu_ps(x + j));
-    if (tail) mv = _mm512_max_ps(mv, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail, x + full));
-    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
-    __m512 z = _mm512_setzero_ps();
-    for (int64_t j = 0; j < full; j += 16) {
-        const __m512 e = exp_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + j), m));
-        _mm512_storeu_ps(x + j, e);
-        z = _mm512_add_ps(z, e);
-    }
-    if (tail) {
-        const __m512 e = _mm512_maskz_mov_ps(tail, exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + full), m)));
-        _mm512_mask_storeu_ps(x + full, tail, e);
-        z = _mm512_add_ps(z, e);
-    }
-    const __m512 inv = _mm512_set1_ps(1.0f / tree16_avx512(z));
+    const __m512 inv = _mm512_set1_ps(1.0f / exp_sum_avx512(x, n));
     for (int64_t j = 0; j < full; j += 16) _mm512_storeu_ps(x + j, _mm512_mul_ps(_mm512_loadu_ps(x + j), inv));
     if (tail) _mm512_mask_storeu_ps(x + full, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + full), inv));
 }
@@ -337,42 +318,8 @@ INLINE_AVX2 float dot_avx2(const float *q, const void *k, int64_t d, int f16) {
     return tree16_avx2(lo, hi);
 }
 
-AVX2 static void attention_avx2(const float *q, int64_t group, int64_t d, const void *keys, const void *values,
-                                int64_t stride, int f16, int64_t n, float scale, float *scores, float *out) {
-    for (int64_t h = 0; h < group; h++) {
-        const float *qh = q + h * d;
-        float m = -INFINITY;
-        for (int64_t j = 0; j < n; j++) {
-            scores[j] = dot_avx2(qh, kv_row(keys, j, stride, f16), d, f16) * scale;
-            m = scores[j] > m ? scores[j] : m;
-        }
-        __m256 zlo = _mm256_setzero_ps(), zhi = _mm256_setzero_ps();
-        const __m256 mv = _mm256_set1_ps(m);
-        int64_t j = 0;
-        for (; j + 16 <= n; j += 16) {
-            const __m256 elo = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(scores + j), mv));
-            const __m256 ehi = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(scores + j + 8), mv));
-            _mm256_storeu_ps(scores + j, elo);
-            _mm256_storeu_ps(scores + j + 8, ehi);
-            zlo = _mm256_add_ps(zlo, elo);
-            zhi = _mm256_add_ps(zhi, ehi);
-        }
-        if (j < n) {
-            float rest[16] = {0};
-            for (int64_t t = j; t < n; t++) rest[t - j] = scores[t] = exp_portable(scores[t] - m);
-            zlo = _mm256_add_ps(zlo, _mm256_loadu_ps(rest));
-            zhi = _mm256_add_ps(zhi, _mm256_loadu_ps(rest + 8));
-        }
-        const __m256 inv = _mm256_set1_ps(1.0f / tree16_avx2(zlo, zhi));
-        for (int64_t c = 0; c < d; c += 8) {
-            __m256 o = _mm256_setzero_ps();
-            for (int64_t p = 0; p < n; p++) o = _mm256_fmadd_ps(_mm256_set1_ps(scores[p]), kv8_avx2(kv_row(values, p, stride, f16), c, f16), o);
-            _mm256_storeu_ps(out + h * d + c, _mm256_mul_ps(o, inv));
-        }
-    }
-}
-
-AVX2 static void softmax_avx2(float *x, int64_t n) {
+// x[j] = exp(x[j] - max x); returns their sum, as exp_sum_portable.
+INLINE_AVX2 float exp_sum_avx2(float *x, int64_t n) {
     float m = -INFINITY;
     for (int64_t j = 0; j < n; j++) m = x[j] > m ? x[j] : m;
     const __m256 mv = _mm256_set1_ps(m);
@@ -392,8 +339,25 @@ AVX2 static void softmax_avx2(float *x, int64_t n) {
         zlo = _mm256_add_ps(zlo, _mm256_loadu_ps(rest));
         zhi = _mm256_add_ps(zhi, _mm256_loadu_ps(rest + 8));
     }
-    const float inv = 1.0f / tree16_avx2(zlo, zhi);
-    for (j = 0; j < n; j++) x[j] = x[j] * inv;
+    return tree16_avx2(zlo, zhi);
+}
+
+AVX2 static void attention_avx2(const float *q, int64_t group, int64_t d, const void *keys, const void *values,
+                                int64_t stride, int f16, int64_t n, float scale, float *scores, float *out) {
+    for (int64_t h = 0; h < group; h++) {
+        for (int64_t j = 0; j < n; j++) scores[j] = dot_avx2(q + h * d, kv_row(keys, j, stride, f16), d, f16) * scale;
+        const __m256 inv = _mm256_set1_ps(1.0f / exp_sum_avx2(scores, n));
+        for (int64_t c = 0; c < d; c += 8) {
+            __m256 o = _mm256_setzero_ps();
+            for (int64_t p = 0; p < n; p++) o = _mm256_fmadd_ps(_mm256_set1_ps(scores[p]), kv8_avx2(kv_row(values, p, stride, f16), c, f16), o);
+            _mm256_storeu_ps(out + h * d + c, _mm256_mul_ps(o, inv));
+        }
+    }
+}
+
+AVX2 static void softmax_avx2(float *x, int64_t n) {
+    const float inv = 1.0f / exp_sum_avx2(x, n);
+    for (int64_t j = 0; j < n; j++) x[j] = x[j] * inv;
 }
 
 AVX2 static void swiglu_avx2(const float *g, const float *u, float *out, int64_t n) {

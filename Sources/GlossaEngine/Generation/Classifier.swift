@@ -103,12 +103,7 @@ public struct Classifier: Sendable {
         while common < shortest - 1 && jobs.allSatisfy({ $0.prompt[common] == jobs[0].prompt[common] }) { common += 1 }
         if jobs.count > 1 && common >= 16 {
             let prefix = KVCache(config: transformer.config, capacity: common)
-            var fed = 0
-            while fed < common {
-                let chunk = min(common - fed, stepTokens)
-                _ = transformer.forward(batch: [.init(tokens: Array(jobs[0].prompt[fed..<(fed + chunk)]), cache: prefix, logits: .none)])
-                fed += chunk
-            }
+            transformer.prefill(jobs[0].prompt[..<common], into: prefix, chunk: stepTokens)
             for j in jobs.indices {
                 jobs[j].cache = prefix.copy(capacity: jobs[j].cache.capacity)
                 jobs[j].fed = common

@@ -49,15 +49,9 @@ final class PrefixStore: @unchecked Sendable {
             // A new shared beginning with a recent prompt?
             let shared = min(recent.map { Self.commonLength($0, prompt) }.max() ?? 0, usable)
             if shared >= minimumTokens && shared <= maximumTokens {
-                let tokens = Array(prompt[..<shared])
                 let stored = KVCache(config: model.config, capacity: shared, precision: cache.precision)
-                var fed = 0
-                while fed < shared {
-                    let chunk = min(shared - fed, stepTokens)
-                    _ = model.forward(batch: [.init(tokens: Array(tokens[fed..<(fed + chunk)]), cache: stored, logits: .none)])
-                    fed += chunk
-                }
-                entries.append(Entry(tokens: tokens, cache: stored, lastUse: clock))
+                model.prefill(prompt[..<shared], into: stored, chunk: stepTokens)
+                entries.append(Entry(tokens: Array(prompt[..<shared]), cache: stored, lastUse: clock))
                 while entries.reduce(0, { $0 + $1.tokens.count }) > maximumTokens, entries.count > 1 {
                     entries.remove(at: entries.indices.min { entries[$0].lastUse < entries[$1].lastUse }!)
                 }

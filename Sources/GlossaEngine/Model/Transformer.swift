@@ -57,11 +57,7 @@ public final class KVCache: @unchecked Sendable {
     /// A new cache holding this one's positions, with room for `capacity`.
     public func copy(capacity: Int) -> KVCache {
         let c = KVCache(width: width, layers: layers, capacity: capacity, precision: precision)
-        for l in 0..<layers {
-            c.keys(l).copyMemory(from: keys(l), byteCount: count * width * precision.bytes)
-            c.values(l).copyMemory(from: values(l), byteCount: count * width * precision.bytes)
-        }
-        c.advance(by: count)
+        c.fill(from: self, count: count)
         return c
     }
 
@@ -276,6 +272,16 @@ public final class Transformer: @unchecked Sendable {
             }
         }
         return out
+    }
+
+    /// Runs `tokens` into `cache` in steps of at most `chunk` tokens, computing no logits.
+    func prefill(_ tokens: ArraySlice<Int>, into cache: KVCache, chunk: Int) {
+        var start = tokens.startIndex
+        while start < tokens.endIndex {
+            let end = min(start + chunk, tokens.endIndex)
+            _ = forward(batch: [Segment(tokens: Array(tokens[start..<end]), cache: cache, logits: .none)])
+            start = end
+        }
     }
 
     /// Output-head logits of a few vocabulary rows for one final hidden state.
