@@ -41,9 +41,6 @@ public final class KVCache: @unchecked Sendable {
 
     deinit { storage.deallocate() }
 
-    /// Bytes held for keys and values.
-    public var byteCount: Int { 2 * layers * capacity * width * precision.bytes }
-
     func keys(_ layer: Int) -> UnsafeMutableRawPointer { storage + (2 * layer) * capacity * width * precision.bytes }
     func values(_ layer: Int) -> UnsafeMutableRawPointer { storage + (2 * layer + 1) * capacity * width * precision.bytes }
 
