@@ -50,7 +50,7 @@ import Testing
     }
 
     /// Prompts classified together (prefills chunked and batched, continuations batched in
-    /// small steps) give exactly the results of classifying each alone.
+    /// steps of 8 rows here, so several) give exactly the results of classifying each alone.
     @Test func aBatchEqualsEachPromptAlone() throws {
         let labels = ["billing", "login problem", "bug report", "feature request", "other"]
         let tickets = [
