@@ -321,16 +321,18 @@ public final class Transformer: @unchecked Sendable {
         let kvWidth = kvHeads * d
         let scale = 1 / Float(d).squareRoot()
         let group = heads / kvHeads
-        var out = [Float](repeating: 0, count: rows * heads * d)
-        // (segment, first row, cached positions before it) for every row of the batch.
-        var items: [(cache: KVCache, row: Int, start: Int, offset: Int)] = []
+        // Every (row, head) is written by one (row, key/value head) below.
+        var out = [Float](unsafeUninitializedCapacity: rows * heads * d) { _, n in n = rows * heads * d }
+        // For every row of the batch: its cache, and the positions it attends to (causal: the
+        // cached ones and the segment's up to itself).
+        var items: [(cache: KVCache, row: Int, positions: Int)] = []
         var base = 0
         k.withUnsafeBufferPointer { k in
             v.withUnsafeBufferPointer { v in
                 for segment in batch {
                     let cache = segment.cache, t = segment.tokens.count
                     cache.store(layer: layer, keys: k.baseAddress! + base * kvWidth, values: v.baseAddress! + base * kvWidth, rows: t)
-                    for r in 0..<t { items.append((cache, base + r, cache.count, r)) }
+                    for r in 0..<t { items.append((cache, base + r, cache.count + r + 1)) }
                     base += t
                 }
             }
@@ -338,7 +340,7 @@ public final class Transformer: @unchecked Sendable {
         // (row, key/value head) pairs: the query heads of a group share their keys and values.
         let work = items.count * kvHeads
         let threads = work >= 2 ? QuantizedKernels.threads : 1
-        let longest = items.map { $0.start + $0.offset + 1 }.max() ?? 0
+        let longest = items.map(\.positions).max() ?? 0
         q.withUnsafeBufferPointer { q in
             out.withUnsafeMutableBufferPointer { out in
                 let qp = UnsafeSendable(q.baseAddress!), op = UnsafeSendable(out.baseAddress!)
@@ -349,7 +351,7 @@ public final class Transformer: @unchecked Sendable {
                     // Interleaved so that both threads get short and long (late) rows.
                     for w in stride(from: thread, to: work, by: threads) {
                         let item = items[w / kvHeads], kvHead = w % kvHeads
-                        let n = item.start + item.offset + 1  // causal: positions 0...start+offset
+                        let n = item.positions
                         let qBase = (item.row * heads + kvHead * group) * d
                         let cache = item.cache, head = kvHead * d * cache.precision.bytes
                         let keys = cache.keys(layer) + head, values = cache.values(layer) + head
@@ -364,8 +366,8 @@ public final class Transformer: @unchecked Sendable {
                                 BLAS.multiply(p, lda: n, v, ldb: kvWidth, op.value + qBase, ldc: d, m: group, n: d, k: n)
                             } else {
                                 // f16 rows are widened in registers by our kernel.
-                                glossa_attention(qp.value + qBase, Int64(group), Int64(d), keys, values, cache.precision.type,
-                                                 Int64(kvWidth), Int64(n), scale, p, op.value + qBase)
+                                glossa_attention(qp.value + qBase, Int64(group), Int64(d), keys.assumingMemoryBound(to: UInt16.self),
+                                                 values.assumingMemoryBound(to: UInt16.self), Int64(kvWidth), Int64(n), scale, p, op.value + qBase)
                             }
                         }
                     }
