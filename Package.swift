@@ -56,9 +56,11 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // Helpers the test targets share (not part of any product).
+        .target(name: "GlossaTestSupport", path: "Tests/GlossaTestSupport"),
         // Fixtures are read from the source tree by path (#filePath), not bundled.
-        .testTarget(name: "GlossaTextTests", dependencies: ["GlossaText"], exclude: ["Fixtures"]),
-        .testTarget(name: "GlossaEngineTests", dependencies: ["GlossaEngine", "CGlossaKernels"], exclude: ["Fixtures"]),
+        .testTarget(name: "GlossaTextTests", dependencies: ["GlossaText", "GlossaTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "GlossaEngineTests", dependencies: ["GlossaEngine", "CGlossaKernels", "GlossaTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GlossaPipelineTests", dependencies: ["GlossaPipeline"]),
         // Starts the built `glossa serve` as a separate process and talks to it over loopback.
         .testTarget(name: "GlossaServerTests", dependencies: [

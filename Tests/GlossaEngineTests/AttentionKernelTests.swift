@@ -1,5 +1,6 @@
 import CGlossaKernels
 import Foundation
+import GlossaTestSupport
 import Testing
 @testable import GlossaEngine
 
@@ -7,7 +8,7 @@ import Testing
 /// same bits, and the values are those of the math computed in double.
 @Suite(.serialized) struct AttentionKernelTests {
     static func random(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         return (0..<count).map { _ in Float(Int(rng.next() % 20001) - 10000) / 10000 * scale }
     }
 

@@ -1,5 +1,6 @@
 import CGlossaKernels
 import Foundation
+import GlossaTestSupport
 import Testing
 
 /// The AVX-512 VNNI kernels (avx512.c) against the AVX2 kernels (kernels.c): the same bits for
@@ -18,7 +19,7 @@ import Testing
 
     /// Random blocks with sane scales (the f16 scale fields set to small normal numbers).
     static func weights(_ c: Case, seed: UInt64) -> [UInt8] {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let blockBytes = Int(glossa_block_bytes(c.type)), blocks = c.rows * c.columns / Int(glossa_block_elements(c.type))
         var w = (0..<(blocks * blockBytes)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         let scaleOffsets: [Int] = switch c.type {
@@ -61,7 +62,7 @@ import Testing
         try #require(best == 3, "the CPU lacks AVX-512 VNNI")
         for c in Self.cases {
             let w = Self.weights(c, seed: UInt64(c.type))
-            var rng = SplitMix(seed: 99)
+            var rng = SeededGenerator(seed: 99)
             let x = (0..<(70 * c.columns)).map { _ in Float(Int(rng.next() % 2001) - 1000) / 997 }
             for tokens in Self.tokenCounts {
                 glossa_set_kernel_level(3)
@@ -82,7 +83,7 @@ import Testing
     }
 
     @Test func activationQuantizationIsTheSameOnBothPaths() throws {
-        var rng = SplitMix(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         // Halfway cases (x.5 after scaling), zero blocks and ordinary values.
         var x = (0..<(256 * 64)).map { i -> Float in
             switch rng.next() % 4 {
@@ -107,14 +108,3 @@ import Testing
     }
 }
 
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
