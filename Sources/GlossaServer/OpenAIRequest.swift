@@ -6,16 +6,24 @@ public struct APIError: Error, Sendable {
     public var status: Int
     public var message: String
     public var type: String
+    /// OpenAI's short name for the error (e.g. `context_length_exceeded`); the status when nil.
+    public var code: String?
 
-    public init(_ status: Int, _ message: String, type: String = "invalid_request_error") {
+    public init(_ status: Int, _ message: String, type: String = "invalid_request_error", code: String? = nil) {
         self.status = status
         self.message = message
         self.type = type
+        self.code = code
+    }
+
+    /// The engine's refusal of a request's data: always the client's to fix.
+    public init(_ refusal: RequestRefusal) {
+        self.init(400, refusal.description, code: refusal.code)
     }
 
     public var json: JSONValue {
         .object(JSONObject(["error": .object(JSONObject([
-            "message": .string(message), "type": .string(type), "code": .number(String(status)),
+            "message": .string(message), "type": .string(type), "code": code.map { .string($0) } ?? .number(String(status)),
         ]))]))
     }
 }
@@ -72,7 +80,7 @@ struct CompletionRequest {
         case .text:
             switch body["prompt"] {
             case let .string(s)?: prompt = s
-            case let .array(items)? where items.count == 1 && items[0].stringValue != nil: prompt = items[0].stringValue!
+            case let .array(items)? where items.count == 1 && items[0].stringValue != nil: prompt = items[0].stringValue ?? ""
             case let .array(items)? where !items.isEmpty && items.allSatisfy({ if case .number = $0 { true } else { false } }):
                 var ids: [Int] = []
                 for item in items {

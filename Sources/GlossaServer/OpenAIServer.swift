@@ -69,6 +69,31 @@ final class ClientGoneHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
+/// Errors outside the handlers answer in the same OpenAI-style JSON: a known path with another
+/// method is a 405 naming the allowed one, an unknown path a 404, anything unexpected a 500.
+struct JSONErrorMiddleware: RouterMiddleware {
+    typealias Context = ServerContext
+    let routes: [String: String]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            var path = request.uri.path
+            if path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+            if let allowed = routes[path] {
+                return OpenAIServer.json(405, APIError(405, "\(request.method.rawValue) is not allowed on \(path); use \(allowed)").json,
+                                         headers: [.allow: allowed])
+            }
+            return OpenAIServer.json(404, APIError(404, "no route \(request.method.rawValue) \(path)", type: "not_found_error").json)
+        } catch let error as HTTPError {
+            return OpenAIServer.json(Int(error.status.code), APIError(Int(error.status.code), error.body ?? error.status.reasonPhrase).json)
+        } catch {
+            return OpenAIServer.json(500, APIError(500, "internal error: \(error)", type: "server_error").json)
+        }
+    }
+}
+
 public final class OpenAIServer: Sendable {
     public let engine: BatchEngine
     public let options: ServerOptions
@@ -85,6 +110,8 @@ public final class OpenAIServer: Sendable {
     /// with port 0).
     public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let router = Router(context: ServerContext.self)
+        router.add(middleware: JSONErrorMiddleware(routes: ["/health": "GET", "/v1/models": "GET",
+                                                           "/v1/chat/completions": "POST", "/v1/completions": "POST"]))
         router.get("health") { _, _ in self.json(200, .object(JSONObject(["status": .string("ok")]))) }
         router.get("v1/models") { request, _ in
             if let refusal = self.refusal(request) { return refusal }
@@ -127,13 +154,14 @@ public final class OpenAIServer: Sendable {
             } catch let error as JSONParser.SyntaxError {
                 throw APIError(400, "malformed JSON: \(error)")
             }
-            let parsed = try CompletionRequest(kind: kind, body: body)
-            if let tokens = parsed.tokens, let bad = tokens.first(where: { $0 >= engine.model.tokenizer.vocabularySize }) {
-                throw APIError(400, "token id \(bad) is outside the vocabulary")
-            }
+            var parsed = try CompletionRequest(kind: kind, body: body)
             if let model = parsed.model, model != options.modelName {
                 throw APIError(404, "model '\(model)' is not served here (GET /v1/models lists '\(options.modelName)')", type: "model_not_found")
             }
+            // Refused here, before anything is computed or streamed: an empty prompt, an unknown
+            // token id, a prompt longer than the context. The engine gets the tokens, not the
+            // text again.
+            do { parsed.generation.input = .tokens(try engine.validatedPrompt(parsed.generation)) } catch { throw APIError(error) }
             guard parsed.choices <= options.maxPending else {
                 throw APIError(400, "n = \(parsed.choices) exceeds the server's limit of \(options.maxPending) pending requests")
             }
@@ -172,11 +200,26 @@ public final class OpenAIServer: Sendable {
         return nil
     }
 
+    /// `Authorization: Bearer KEY`; the scheme is case-insensitive (RFC 7235), the key is compared
+    /// in time that does not depend on where it differs.
     private func authorize(_ request: Request) throws(APIError) {
         guard let key = options.apiKey, !key.isEmpty else { return }
-        guard request.headers[.authorization] == "Bearer \(key)" else {
+        guard let given = request.headers[.authorization].flatMap(Self.bearerToken), Self.constantTimeEqual(given, key) else {
             throw APIError(401, "missing or wrong API key (Authorization: Bearer ...)", type: "authentication_error")
         }
+    }
+
+    static func bearerToken(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return parts[1].trimmingCharacters(in: .whitespaces)
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<min(x.count, y.count) { difference |= x[i] ^ y[i] }
+        return difference == 0
     }
 
     /// The engine's events, ended (and the request cancelled in the engine) when the client's
@@ -397,10 +440,14 @@ public final class OpenAIServer: Sendable {
         return .object(JSONObject(["tokens": .array(tokens), "token_logprobs": .array(values), "top_logprobs": .array(tops), "text_offset": .array(offsets)]))
     }
 
-    private func json(_ status: Int, _ value: JSONValue) -> Response {
+    static func json(_ status: Int, _ value: JSONValue, headers: HTTPFields = [:]) -> Response {
         var bytes: [UInt8] = []
         JSONWriter.write(value, into: &bytes)
         bytes.append(0x0A)
-        return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
+
+    private func json(_ status: Int, _ value: JSONValue) -> Response { Self.json(status, value) }
 }

@@ -59,6 +59,10 @@ struct GenerateCommand: ParsableCommand {
             if stream { FileHandle.standardOutput.write(Data(piece.utf8)) }
         }
         let seconds = Date().timeIntervalSince(started)
+        if result.stopReason == .error {
+            printError("glossa generate: \(result.error ?? "the engine could not run the request")")
+            throw ExitCode(2)
+        }
         if json {
             var object: [String: Any] = ["content": result.content, "stop_reason": result.stopReason.rawValue,
                                          "prompt_tokens": result.promptTokens, "completion_tokens": result.tokens.count]

@@ -85,12 +85,71 @@ import Testing
         let outputs = engine.run(requests)
         let unlimited = BatchEngine(model: Self.model).run(requests)
         #expect(outputs.map(\.tokens) == unlimited.map(\.tokens))
-        // A request that can never fit fails alone, with a reason.
-        var huge = requests[0]
-        huge.maxTokens = 10_000
-        let mixed = engine.run([huge, requests[1]])
-        #expect(mixed[0].stopReason == .error && mixed[0].error?.contains("KV budget") == true)
+        // A prompt that can never fit fails alone, with a reason naming both numbers.
+        let long = GenerationRequest(.tokens(Array(repeating: 9707, count: 200)))
+        let mixed = engine.run([long, requests[1]])
+        #expect(mixed[0].stopReason == .error && mixed[0].refusal == .contextLengthExceeded(promptTokens: 200, limit: 160, kvBudget: true))
+        #expect(mixed[0].error?.contains("200") == true && mixed[0].error?.contains("160") == true)
         #expect(mixed[1].tokens == unlimited[1].tokens)
+    }
+
+    /// Limits from a request are clamped to the room its prompt leaves, whatever their size: no
+    /// sum of them can overflow, and the sequence ends with `length` at the budget.
+    @Test func limitsBeyondTheContextAreClamped() throws {
+        let engine = BatchEngine(model: Self.model, kvBudgetTokens: 96, stepTokens: 64)
+        var huge = GenerationRequest(.tokens(Array(repeating: 9707, count: 40)))
+        huge.maxTokens = .max
+        huge.thinkingBudget = .max
+        huge.enableThinking = true
+        var negative = huge
+        negative.maxTokens = .min
+        negative.thinkingBudget = .min
+        let outputs = engine.run([huge, negative])
+        #expect(outputs[0].stopReason != .error && outputs[0].tokens.count > 0)
+        #expect(outputs[0].promptTokens + outputs[0].tokens.count <= 96)
+        #expect(outputs[1].stopReason == .length && outputs[1].tokens.isEmpty)
+        // The clamped answer is the same as asking for exactly the room that was left.
+        var exact = huge
+        exact.maxTokens = 96 - 40
+        exact.thinkingBudget = nil
+        exact.enableThinking = false
+        var free = huge
+        free.thinkingBudget = nil
+        free.enableThinking = false
+        #expect(engine.run([free])[0].tokens == engine.run([exact])[0].tokens)
+    }
+
+    /// Requests the engine cannot run are refused one by one, before anything is computed, and
+    /// their neighbours in the batch are unaffected; the streaming service answers them too.
+    @Test func requestsThatCannotRunAreRefusedAlone() async throws {
+        let engine = BatchEngine(model: Self.model, kvBudgetTokens: 8_192, stepTokens: 64)
+        let good = Self.requests(1, maxTokens: 6)[0]
+        let cases: [(GenerationRequest, RequestRefusal)] = [
+            (GenerationRequest(.tokens([])), .emptyPrompt),
+            (GenerationRequest(.prompt("")), .emptyPrompt),
+            (GenerationRequest(.tokens([1, 10_000_000])), .unknownToken(10_000_000, vocabularySize: Self.model.tokenizer.vocabularySize)),
+            (GenerationRequest(.tokens([1, -5])), .unknownToken(-5, vocabularySize: Self.model.tokenizer.vocabularySize)),
+            (GenerationRequest(.tokens(Array(repeating: 9707, count: 8_192))),
+             .contextLengthExceeded(promptTokens: 8_192, limit: 8_192, kvBudget: true)),
+        ]
+        let outputs = engine.run(cases.map(\.0) + [good])
+        for (output, (request, refusal)) in zip(outputs, cases) {
+            #expect(output.stopReason == .error && output.refusal == refusal && output.tokens.isEmpty)
+            #expect(throws: refusal) { try engine.validatedPrompt(request) }
+        }
+        #expect(outputs.last?.tokens == engine.run([good])[0].tokens)
+        #expect(outputs.last?.stopReason != .error)
+        var finished: GenerationOutput?
+        for try await event in engine.stream(GenerationRequest(.tokens([]))) {
+            if case let .finished(out) = event { finished = out }
+        }
+        #expect(finished?.refusal == .emptyPrompt)
+        // The model's own context is the limit when the budget is larger.
+        let wide = BatchEngine(model: Self.model, kvBudgetTokens: 1 << 20)
+        let context = Self.model.transformer.config.maxPositions
+        #expect(throws: RequestRefusal.contextLengthExceeded(promptTokens: context, limit: context, kvBudget: false)) {
+            try wide.validatedPrompt(GenerationRequest(.tokens(Array(repeating: 9707, count: context))))
+        }
     }
 
     @Test func stopStringsAndLengths() throws {

@@ -6,7 +6,8 @@ import NIOHTTP1
 /// The repository root and the CLI that `make test` builds before the tests.
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let glossaBinary = root.appendingPathComponent(".build/debug/glossa").path
-let modelsDirectory = root.appendingPathComponent("models").path
+/// `GLOSSA_MODELS` moves the models folder, for the tests as for every command.
+let modelsDirectory = ProcessInfo.processInfo.environment["GLOSSA_MODELS"] ?? root.appendingPathComponent("models").path
 
 /// A real `glossa serve` child process on a free loopback port.
 final class ServerProcess: @unchecked Sendable {
@@ -70,10 +71,10 @@ struct Reply {
 
 let http = HTTPClient(eventLoopGroupProvider: .singleton)
 
-/// GET without a body, POST with one.
-func send(_ url: String, _ body: String? = nil, headers: [(String, String)] = []) async throws -> Reply {
+/// GET without a body, POST with one, unless `method` says otherwise.
+func send(_ url: String, _ body: String? = nil, headers: [(String, String)] = [], method: HTTPMethod? = nil) async throws -> Reply {
     var request = HTTPClientRequest(url: url)
-    request.method = body == nil ? .GET : .POST
+    request.method = method ?? (body == nil ? .GET : .POST)
     for (name, value) in headers { request.headers.add(name: name, value: value) }
     if let body {
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -74,6 +74,8 @@ public struct GenerationOutput: Sendable {
     public var content = ""
     public var stopReason = StopReason.length
     public var error: String?
+    /// Set when the request was refused before it ran (`stopReason` is then `.error`).
+    public var refusal: RequestRefusal?
     public var promptTokens = 0
     /// Prompt tokens whose keys and values were copied from a stored shared beginning.
     public var cachedPromptTokens = 0
@@ -85,6 +87,36 @@ public struct GenerationOutput: Sendable {
     public var logprobs: [TokenLogprob]?
     /// One entry per prompt token after the first, when the request asked for `promptLogprobs`.
     public var promptLogprobs: [TokenLogprob]?
+}
+
+/// Why the engine turns a request down before running it. Every limit here comes from the
+/// request's own data, so a server answers these with a 400 and carries on.
+public enum RequestRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    case emptyPrompt
+    case unknownToken(Int, vocabularySize: Int)
+    /// The prompt leaves no room for a token: `limit` is the model's context or, when smaller,
+    /// the KV budget a single request may hold (`kvBudget` true).
+    case contextLengthExceeded(promptTokens: Int, limit: Int, kvBudget: Bool)
+
+    /// A short machine-readable name (OpenAI's `code` field).
+    public var code: String {
+        switch self {
+        case .emptyPrompt: return "empty_prompt"
+        case .unknownToken: return "invalid_token"
+        case .contextLengthExceeded: return "context_length_exceeded"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .emptyPrompt: return "the prompt is empty: there is no token to continue from"
+        case let .unknownToken(id, size): return "token id \(id) is outside the vocabulary (0..<\(size))"
+        case let .contextLengthExceeded(n, limit, false):
+            return "this model's maximum context length is \(limit) tokens, but the prompt has \(n) tokens"
+        case let .contextLengthExceeded(n, limit, true):
+            return "the prompt has \(n) tokens, but this engine's KV budget holds at most \(limit) tokens per request"
+        }
+    }
 }
 
 public enum GenerationEvent: Sendable {
@@ -127,6 +159,10 @@ public final class BatchEngine: @unchecked Sendable {
         let request: GenerationRequest
         let prompt: [Int]
         let reserved: Int
+        /// Answer tokens and thinking budget after clamping to the room the context leaves.
+        let maxTokens: Int
+        let thinkingBudget: Int?
+        let refusal: RequestRefusal?
         let stops: Set<Int>
         var cache: KVCache?
         var fed = 0                    // prompt tokens already in the cache
@@ -146,12 +182,15 @@ public final class BatchEngine: @unchecked Sendable {
         let started = Date()
         let onEvent: (GenerationEvent) -> Void
 
-        init(index: Int, request: GenerationRequest, prompt: [Int], reserved: Int, stops: Set<Int>, tokenizer: Tokenizer,
-             thinkOpen: Int?, onEvent: @escaping (GenerationEvent) -> Void) {
+        init(index: Int, request: GenerationRequest, prompt: [Int], reservation: Reservation, refusal: RequestRefusal?,
+             stops: Set<Int>, tokenizer: Tokenizer, thinkOpen: Int?, onEvent: @escaping (GenerationEvent) -> Void) {
             self.index = index
             self.request = request
             self.prompt = prompt
-            self.reserved = reserved
+            reserved = reservation.tokens
+            maxTokens = reservation.maxTokens
+            thinkingBudget = reservation.thinkingBudget
+            self.refusal = refusal
             self.stops = stops
             sampler = Sampler(request.sampling)
             decoder = Tokenizer.StreamingDecoder(tokenizer)
@@ -171,6 +210,43 @@ public final class BatchEngine: @unchecked Sendable {
             if request.thinkingBudget == 0 { thinking = false }
             return model.tokenizer.encode(model.template.render(m, enableThinking: thinking))
         }
+    }
+
+    /// The most tokens one sequence may hold: the model's context, or the KV budget when smaller.
+    public var contextLimit: Int { min(model.transformer.config.maxPositions, kvBudgetTokens) }
+
+    /// The prompt tokens of a request, or why the engine cannot run it: an empty prompt, a token
+    /// id outside the vocabulary, or a prompt that leaves no room in the context for a token.
+    /// A server calls this first to answer with a 400 before anything is computed.
+    public func validatedPrompt(_ request: GenerationRequest) throws(RequestRefusal) -> [Int] {
+        let prompt = promptTokens(request)
+        guard !prompt.isEmpty else { throw .emptyPrompt }
+        let size = model.tokenizer.vocabularySize
+        if let bad = prompt.first(where: { $0 < 0 || $0 >= size }) { throw .unknownToken(bad, vocabularySize: size) }
+        guard prompt.count < contextLimit else {
+            throw .contextLengthExceeded(promptTokens: prompt.count, limit: contextLimit,
+                                         kvBudget: kvBudgetTokens < model.transformer.config.maxPositions)
+        }
+        return prompt
+    }
+
+    /// KV positions a sequence holds for its whole life, and its limits clamped to fit them.
+    struct Reservation {
+        var tokens = 0
+        var maxTokens = 0
+        var thinkingBudget: Int?
+    }
+
+    /// `max_tokens` and the thinking budget beyond what the context leaves after the prompt are
+    /// clamped to it (the answer then ends with `length`), as llama.cpp's server does, so that a
+    /// client asking for "as much as possible" gets it. Every term is at most the room left, so
+    /// the sum cannot overflow whatever the request said.
+    func reservation(promptTokens n: Int, _ r: GenerationRequest) -> Reservation {
+        let room = max(0, contextLimit - n)
+        let answer = min(max(0, r.maxTokens), room)
+        let budget = r.thinkingBudget.map { min(max(0, $0), room) }
+        let thinking = budget.map { $0 + budgetStopTokens.count + 4 } ?? (r.enableThinking ? answer : 0)
+        return Reservation(tokens: min(n + answer + thinking + 1, contextLimit), maxTokens: answer, thinkingBudget: budget)
     }
 
     /// Runs requests to completion with continuous batching; results in request order.
@@ -211,9 +287,10 @@ public final class BatchEngine: @unchecked Sendable {
     /// Admits what fits, runs one batched step, retires finished sequences.
     func cycle(_ state: inout Schedule) {
         while let next = state.waiting.first, state.running.count < maxSequences {
-            if next.reserved > kvBudgetTokens {
+            if let refusal = next.refusal {
                 state.waiting.removeFirst()
-                fail(next, "prompt plus max tokens (\(next.reserved)) exceeds the KV budget of \(kvBudgetTokens) tokens")
+                next.output.refusal = refusal
+                fail(next, refusal.description)
                 continue
             }
             if next.cancelled {
@@ -224,10 +301,11 @@ public final class BatchEngine: @unchecked Sendable {
             }
             guard state.used + next.reserved <= kvBudgetTokens else { break }
             state.waiting.removeFirst()
-            next.cache = KVCache(config: model.transformer.config, capacity: next.reserved)
+            let cache = KVCache(config: model.transformer.config, capacity: next.reserved)
+            next.cache = cache
             // Scored prompts need every position's logits, so they compute their own.
             if let prefixes, !next.request.promptLogprobs {
-                next.fed = prefixes.fill(next.cache!, prompt: next.prompt, model: model.transformer, stepTokens: stepTokens)
+                next.fed = prefixes.fill(cache, prompt: next.prompt, model: model.transformer, stepTokens: stepTokens)
                 next.output.cachedPromptTokens = next.fed
             }
             state.used += next.reserved
@@ -284,11 +362,12 @@ public final class BatchEngine: @unchecked Sendable {
         }
     }
 
+    /// A refused request becomes a sequence that fails at admission, so that every caller
+    /// (`run`, `stream`) sees it finish through the same path as any other.
     private func makeSequence(_ i: Int, _ r: GenerationRequest, _ onEvent: @escaping (GenerationEvent) -> Void) -> Sequence {
-        let prompt = promptTokens(r)
-        let forced = budgetStopTokens.count
-        let reserved = prompt.count + r.maxTokens + (r.thinkingBudget.map { $0 + forced + 4 } ?? (r.enableThinking ? r.maxTokens : 0)) + 1
-        return Sequence(index: i, request: r, prompt: prompt, reserved: min(reserved, model.transformer.config.maxPositions),
+        var prompt: [Int] = [], refusal: RequestRefusal?
+        do { prompt = try validatedPrompt(r) } catch { refusal = error }
+        return Sequence(index: i, request: r, prompt: prompt, reservation: reservation(promptTokens: prompt.count, r), refusal: refusal,
                         stops: model.stopTokens.union(r.stopTokens), tokenizer: model.tokenizer, thinkOpen: thinkOpen, onEvent: onEvent)
     }
 
@@ -308,8 +387,12 @@ public final class BatchEngine: @unchecked Sendable {
             finish(s)
         }
         for s in running where s.fed == s.prompt.count && !s.finished {
-            let tokens = s.pending.isEmpty ? [s.output.tokens.last!] : s.pending
-            segments.append(.init(tokens: tokens, cache: s.cache!, logits: .last))
+            let tokens = s.pending.isEmpty ? s.output.tokens.suffix(1) : s.pending[...]
+            guard let cache = s.cache, !tokens.isEmpty else { fail(s, "internal: a decoding sequence has no token to feed"); continue }
+            // Forced tokens (a budget's stop phrase) may not fit the positions left: the answer
+            // ends there, as it would at max_tokens.
+            if cache.count + tokens.count > cache.capacity { s.output.stopReason = .length; finish(s); continue }
+            segments.append(.init(tokens: Array(tokens), cache: cache, logits: .last))
             owners.append(s)
             budget -= tokens.count
         }
@@ -317,9 +400,10 @@ public final class BatchEngine: @unchecked Sendable {
             // Scored prompts need every row's logits: smaller chunks bound that memory.
             let chunk = min(s.prompt.count - s.fed, max(budget, 16), s.request.promptLogprobs ? 64 : .max)
             guard chunk > 0, budget > 0 || segments.isEmpty else { break }
+            guard let cache = s.cache else { fail(s, "internal: a running sequence has no cache"); continue }
             let done = s.fed + chunk == s.prompt.count
             let rows: Transformer.Segment.Logits = s.request.promptLogprobs ? .all : (done ? .last : .none)
-            segments.append(.init(tokens: Array(s.prompt[s.fed..<(s.fed + chunk)]), cache: s.cache!, logits: rows))
+            segments.append(.init(tokens: Array(s.prompt[s.fed..<(s.fed + chunk)]), cache: cache, logits: rows))
             owners.append(s)
             budget -= chunk
         }
@@ -331,7 +415,7 @@ public final class BatchEngine: @unchecked Sendable {
                 if s.request.promptLogprobs { l = scorePrompt(s, rows: l, count: segment.tokens.count) }
                 s.fed += segment.tokens.count
                 if s.fed < s.prompt.count { continue }
-                if s.request.maxTokens == 0 { s.output.stopReason = .length; finish(s); continue }
+                if s.maxTokens == 0 { s.output.stopReason = .length; finish(s); continue }
             } else {
                 s.pending.removeAll()
             }
@@ -359,7 +443,7 @@ public final class BatchEngine: @unchecked Sendable {
         if let top = s.request.logprobs {
             let entry = TokenLogprob.from(logits, token: next, top: top)
             if s.output.logprobs == nil { s.output.logprobs = [] }
-            s.output.logprobs!.append(entry)
+            s.output.logprobs?.append(entry)
             s.request.onLogprob?(entry)
         }
         emit(s, next)
@@ -367,15 +451,16 @@ public final class BatchEngine: @unchecked Sendable {
         else if next == thinkClose { s.inThinking = false }
         else if s.inThinking { s.output.thinkingTokens += 1 } else { s.answerTokens += 1 }
 
-        if let stop = s.request.stopStrings.first(where: { s.output.text.contains($0) }) {
-            s.output.text = String(s.output.text[..<s.output.text.range(of: stop)!.lowerBound])
+        if let stop = s.request.stopStrings.lazy.compactMap({ s.output.text.range(of: $0) }).first {
+            s.output.text = String(s.output.text[..<stop.lowerBound])
             s.output.stopReason = .stop
             finish(s)
             return
         }
-        if !s.inThinking && s.answerTokens >= s.request.maxTokens { s.output.stopReason = .length; finish(s); return }
-        if s.cache!.count + 1 >= s.cache!.capacity { s.output.stopReason = .length; finish(s); return }
-        if s.inThinking, let budget = s.request.thinkingBudget, s.output.thinkingTokens >= budget,
+        if !s.inThinking && s.answerTokens >= s.maxTokens { s.output.stopReason = .length; finish(s); return }
+        if let cache = s.cache, cache.count + 1 >= cache.capacity { s.output.stopReason = .length; finish(s); return }
+        // The budget was clamped to the context, so budget + 4 cannot overflow.
+        if s.inThinking, let budget = s.thinkingBudget, s.output.thinkingTokens >= budget,
            s.decoder.isCharacterComplete || s.output.thinkingTokens >= budget + 4 {
             // Budget reached: the stop phrase and </think> are fed as the next inputs.
             s.inThinking = false

@@ -25,9 +25,13 @@ public struct Classifier: Sendable {
         case noLabels
         case duplicateLabel(String)
         case emptyLabel
+        /// The prompt and its longest label do not fit the model's context.
+        case contextLengthExceeded(promptTokens: Int, limit: Int)
 
         public var description: String {
             switch self {
+            case let .contextLengthExceeded(n, limit):
+                return "this model's maximum context length is \(limit) tokens, but the prompt and its longest label have \(n) tokens"
             case .noLabels: return "classification needs at least one label"
             case let .duplicateLabel(l): return "label '\(l)' appears twice"
             case .emptyLabel: return "labels must not be empty strings"
@@ -47,26 +51,43 @@ public struct Classifier: Sendable {
     /// multi-token continuations run together; every row is computed as it would be alone, so
     /// each result equals `classify(_:labels:)` on its own prompt, bit for bit.
     public func classify(_ prompts: [[ChatMessage]], labels: [String], stepTokens: Int = 512) throws(ClassifierError) -> [Result] {
+        var results: [Result] = []
+        for outcome in try classifyEach(prompts, labels: labels, stepTokens: stepTokens) { results.append(try outcome.get()) }
+        return results
+    }
+
+    /// As `classify(_:labels:stepTokens:)`, but a prompt that cannot be scored (longer than the
+    /// context) fails alone; an invalid label set still fails the whole call.
+    public func classifyEach(_ prompts: [[ChatMessage]], labels: [String],
+                             stepTokens: Int = 512) throws(ClassifierError) -> [Swift.Result<Result, ClassifierError>] {
         guard !labels.isEmpty else { throw .noLabels }
         if labels.contains("") { throw .emptyLabel }
         var seen = Set<String>()
         for l in labels where !seen.insert(l).inserted { throw .duplicateLabel(l) }
+        let limit = model.transformer.config.maxPositions
+        var results = [Swift.Result<Result, ClassifierError>?](repeating: nil, count: prompts.count)
         // Prompts in groups, so that the caches held at once stay bounded.
-        var results: [Result] = []
-        var group: [Job] = []
+        var group: [Job] = [], owners: [Int] = []
         var groupTokens = 0
-        for messages in prompts {
+        func flush() {
+            for (i, result) in zip(owners, score(group, labels: labels, stepTokens: stepTokens)) { results[i] = .success(result) }
+            group = []
+            owners = []
+            groupTokens = 0
+        }
+        for (i, messages) in prompts.enumerated() {
             let job = prepare(messages, labels: labels)
-            if !group.isEmpty && groupTokens + job.prompt.count > 8 * stepTokens {
-                results += score(group, labels: labels, stepTokens: stepTokens)
-                group = []
-                groupTokens = 0
+            guard job.positions <= limit else {
+                results[i] = .failure(.contextLengthExceeded(promptTokens: job.positions, limit: limit))
+                continue
             }
+            if !group.isEmpty && groupTokens + job.prompt.count > 8 * stepTokens { flush() }
             group.append(job)
+            owners.append(i)
             groupTokens += job.prompt.count
         }
-        if !group.isEmpty { results += score(group, labels: labels, stepTokens: stepTokens) }
-        return results
+        if !group.isEmpty { flush() }
+        return results.map { $0 ?? .failure(.noLabels) }
     }
 
     /// One prompt's tokens, its labels tokenized in context, and its cache.
@@ -76,6 +97,8 @@ public struct Classifier: Sendable {
         var cache: KVCache
         var fed = 0
         var hidden: [Float] = []
+        /// Positions the prompt and its longest label take.
+        var positions: Int { prompt.count + (labelTokens.map(\.count).max() ?? 0) }
     }
 
     private func prepare(_ messages: [ChatMessage], labels: [String]) -> Job {
@@ -87,9 +110,10 @@ public struct Classifier: Sendable {
             let joint = tokenizer.encode(promptText + label)
             return joint.starts(with: prompt) ? Array(joint.dropFirst(prompt.count)) : tokenizer.encode(label, parseSpecialTokens: false)
         }
-        let longest = labelTokens.map(\.count).max()!
+        let positions = prompt.count + (labelTokens.map(\.count).max() ?? 0)
+        // A prompt beyond the context gets an empty cache: it is refused before any is allocated.
         return Job(prompt: prompt, labelTokens: labelTokens,
-                   cache: KVCache(config: model.transformer.config, capacity: prompt.count + longest))
+                   cache: KVCache(config: model.transformer.config, capacity: positions <= model.transformer.config.maxPositions ? positions : 0))
     }
 
     private func score(_ group: [Job], labels: [String], stepTokens: Int) -> [Result] {

@@ -41,12 +41,16 @@ public struct Completion: Sendable, Equatable {
     public var promptTokens = 0
     /// Why there is no answer (the engine or server refused the request).
     public var failure: String?
+    /// The refusal's short name when there is one (e.g. `context_length_exceeded`), used as the
+    /// reject reason of the record.
+    public var failureCode: String?
 
-    public init(content: String, generatedTokens: Int, promptTokens: Int = 0, failure: String? = nil) {
+    public init(content: String, generatedTokens: Int, promptTokens: Int = 0, failure: String? = nil, failureCode: String? = nil) {
         self.content = content
         self.generatedTokens = generatedTokens
         self.promptTokens = promptTokens
         self.failure = failure
+        self.failureCode = failureCode
     }
 }
 
@@ -70,12 +74,13 @@ public final class EmbeddedBackend: InferenceBackend {
 
     static func completion(_ out: GenerationOutput) -> Completion {
         Completion(content: out.content, generatedTokens: out.tokens.count, promptTokens: out.promptTokens,
-                   failure: out.stopReason == .error ? out.error ?? "engine error" : nil)
+                   failure: out.stopReason == .error ? out.error ?? "engine error" : nil, failureCode: out.refusal?.code)
     }
 
     public func classify(_ prompts: [[ChatMessage]], labels: [String]) -> [Result<Classifier.Result, Error>] {
-        // One label set for all: an invalid one fails every prompt alike.
-        do { return try classifier.classify(prompts, labels: labels).map { .success($0) } } catch {
+        // One label set for all: an invalid one fails every prompt alike; a prompt too long for
+        // the context fails alone.
+        do { return try classifier.classifyEach(prompts, labels: labels).map { $0.mapError { $0 as Error } } } catch {
             return prompts.map { _ in .failure(error) }
         }
     }

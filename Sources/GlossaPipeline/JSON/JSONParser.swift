@@ -6,6 +6,10 @@ public struct JSONParser {
     public struct SyntaxError: Error, Equatable, CustomStringConvertible {
         public var message: String
         public var offset: Int
+        /// Set when the text is well-formed but names a key twice in one object. Readers differ
+        /// on which one wins (the first here, the last in Python), so such input is refused
+        /// rather than read one way here and another way downstream.
+        public var duplicateKey: String? = nil
         public var description: String { "\(message) at byte \(offset + 1)" }
     }
 
@@ -75,12 +79,21 @@ public struct JSONParser {
         try enter()
         i += 1
         var object = JSONObject()
+        // Small objects are checked for a repeated key by a scan; large ones by a set.
+        var keys: Set<String>?
         skipWhitespace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; depth -= 1; return .object(object) }
         while true {
             skipWhitespace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let keyOffset = i
             let key = try parseString()
+            if object.members.count >= 16 && keys == nil { keys = Set(object.members.map(\.key)) }
+            let inserted: Bool? = keys?.insert(key).inserted
+            let repeated = inserted.map { !$0 } ?? object.members.contains { $0.key == key }
+            if repeated {
+                throw SyntaxError(message: "duplicate key '\(key)' in one object", offset: keyOffset, duplicateKey: key)
+            }
             skipWhitespace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw error("expected ':' after key") }
             i += 1

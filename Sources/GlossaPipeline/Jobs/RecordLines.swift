@@ -11,14 +11,19 @@ enum RecordLines {
             return PipelineRecord(object: JSONObject(["id": .string("\(name):\(line)"), "text": .string(decoded.text)]),
                                   rejection: nil, repairs: decoded.counts.repairEncoding)
         }
-        switch Result(catching: { () throws(JSONParser.SyntaxError) in try JSONParser.parse(bytes) }) {
+        // A UTF-8 byte-order mark at the start of a file is an editor's mark, not part of the
+        // first record: dropped and counted as a repair, as the text reader drops it.
+        let bom = line == 1 && bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        let json = UnsafeBufferPointer(rebasing: bytes[(bytes.startIndex + bom)...])
+        switch Result(catching: { () throws(JSONParser.SyntaxError) in try JSONParser.parse(json) }) {
         case let .failure(error):
-            return PipelineRecord(object: JSONObject(), rejection: Rejection(Rejection.malformedJSON, error.description), repairs: 0)
+            let reason = error.duplicateKey == nil ? Rejection.malformedJSON : Rejection.duplicateKey
+            return PipelineRecord(object: JSONObject(), rejection: Rejection(reason, error.description), repairs: 0)
         case let .success((value, repairs)):
             guard case let .object(object) = value else {
                 return PipelineRecord(object: JSONObject(), rejection: Rejection(Rejection.notAnObject, "record is \(value.kindName), not an object"), repairs: 0)
             }
-            return PipelineRecord(object: object, rejection: nil, repairs: repairs)
+            return PipelineRecord(object: object, rejection: nil, repairs: repairs + (bom > 0 ? 1 : 0))
         }
     }
 

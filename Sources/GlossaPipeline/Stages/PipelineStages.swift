@@ -136,6 +136,9 @@ final class ClassifyStage: PipelineStage {
             let result: Classifier.Result
             switch outcome {
             case let .success(r): result = r
+            case let .failure(Classifier.ClassifierError.contextLengthExceeded(n, limit)):
+                batch[i].rejection = Rejection("context_length_exceeded", "the prompt and its longest label have \(n) tokens; the model's context holds \(limit)")
+                continue
             case let .failure(error):
                 batch[i].rejection = Rejection("engine_error", "\(error)")
                 continue

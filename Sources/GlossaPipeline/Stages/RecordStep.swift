@@ -28,6 +28,8 @@ public struct Rejection: Sendable, Equatable {
     public static let malformedJSON = "malformed_json"
     public static let notAnObject = "not_an_object"
     public static let missingField = "missing_field"
+    /// A JSON object that names a key twice (readers disagree on which value wins).
+    public static let duplicateKey = "duplicate_key"
     public static let fieldNotText = "field_not_text"
     public static let emptyText = "empty_text"
     public static let lineTooLong = "line_too_long"
@@ -41,6 +43,7 @@ struct TextFields {
     /// fields or with a field of another type.
     func forEachText(in record: inout JSONObject, _ body: (inout String) -> Void) -> Rejection? {
         var found = false
+        var nulls: [String] = []
         for name in names {
             guard let value = record[name] else { continue }
             switch value {
@@ -51,16 +54,20 @@ struct TextFields {
             case let .array(items) where items.allSatisfy({ $0.stringValue != nil }):
                 found = true
                 record[name] = .array(items.map { item in
-                    var text = item.stringValue!
+                    var text = item.stringValue ?? ""
                     body(&text)
                     return .string(text)
                 })
             case .null:
-                continue
+                nulls.append(name)
             default:
                 return Rejection(Rejection.fieldNotText, "field '\(name)' is \(value.kindName), expected a string or an array of strings")
             }
         }
-        return found ? nil : Rejection(Rejection.missingField, "none of the fields \(names.joined(separator: ", ")) is present")
+        if found { return nil }
+        if nulls.isEmpty { return Rejection(Rejection.missingField, "none of the fields \(names.joined(separator: ", ")) is present") }
+        let absent = names.filter { !nulls.contains($0) }
+        return Rejection(Rejection.missingField, "no text to read: " + nulls.map { "'\($0)'" }.joined(separator: ", ") + " null"
+                         + (absent.isEmpty ? "" : ", " + absent.map { "'\($0)'" }.joined(separator: ", ") + " absent"))
     }
 }

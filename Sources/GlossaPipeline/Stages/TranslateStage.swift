@@ -37,6 +37,8 @@ final class TranslateStage: PipelineStage {
         var language: String
         var pieces: [(text: String, separator: String)]
         var translated: [String?] = []
+        /// Why the backend refused a piece (e.g. longer than the context): no retry can help.
+        var failure: Completion?
     }
 
     func process(_ batch: inout [PipelineRecord]) throws {
@@ -68,6 +70,12 @@ final class TranslateStage: PipelineStage {
         try translate(&jobs)
         for job in jobs {
             guard batch[job.record].rejection == nil else { continue }
+            if let failed = job.failure {
+                failures += 1
+                batch[job.record].rejection = Rejection(failed.failureCode ?? "engine_error",
+                                                        "the translation of '\(job.field)' failed: \(failed.failure ?? "no answer")")
+                continue
+            }
             if job.translated.contains(where: { $0 == nil }) {
                 failures += 1
                 batch[job.record].rejection = Rejection("placeholders_lost", "the translation of '\(job.field)' lost protected spans (URLs, code, mentions or ids) twice")
@@ -157,7 +165,7 @@ final class TranslateStage: PipelineStage {
         }
         // A finished pass: keep the field if its spans survived, else retry once.
         func settle(_ j: Int) -> [GenerationRequest] {
-            if check(&jobs[j], reminder: retried[j]) || retried[j] { return [] }
+            if jobs[j].failure != nil || check(&jobs[j], reminder: retried[j]) || retried[j] { return [] }
             retried[j] = true
             retries += 1
             jobs[j].pieces = split(jobs[j].protected.text, locale: jobs[j].language)
@@ -173,7 +181,7 @@ final class TranslateStage: PipelineStage {
             let (j, k) = owners[i]
             self.generatedTokens += out.generatedTokens
             self.promptTokens += out.promptTokens
-            if out.failure == nil { jobs[j].translated[k] = out.content.trimmingCharacters(in: .whitespacesAndNewlines) }
+            if out.failure == nil { jobs[j].translated[k] = out.content.trimmingCharacters(in: .whitespacesAndNewlines) } else { jobs[j].failure = out }
             waiting[j] -= 1
             return waiting[j] == 0 ? settle(j) : []
         })
