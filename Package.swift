@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "glossa", targets: ["glossa"]),
         .library(name: "GlossaText", targets: ["GlossaText"]),
+        .library(name: "GlossaIO", targets: ["GlossaIO"]),
         .library(name: "GlossaEngine", targets: ["GlossaEngine"]),
         .library(name: "GlossaPipeline", targets: ["GlossaPipeline"]),
         .library(name: "GlossaServer", targets: ["GlossaServer"]),
@@ -37,16 +38,19 @@ let package = Package(
             ]
         ),
         .target(name: "GlossaText", dependencies: ["CICUShim"]),
+        // JSON (ordered objects, strict parsing) shared by the engine's constraints, the
+        // pipeline and the server.
+        .target(name: "GlossaIO", dependencies: ["GlossaText"]),
         // Quantized kernels in C: per-ISA clones (AVX-512, AVX2, baseline) chosen at load time.
         .target(name: "CGlossaKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
-        .target(name: "GlossaEngine", dependencies: ["GlossaText", "COpenBLAS", "CGlossaKernels"]),
+        .target(name: "GlossaEngine", dependencies: ["GlossaText", "GlossaIO", "COpenBLAS", "CGlossaKernels"]),
         .target(name: "GlossaPipeline", dependencies: [
-            "GlossaText", "GlossaEngine", "CZstd", "CZlib", .product(name: "Yams", package: "Yams"),
+            "GlossaText", "GlossaIO", "GlossaEngine", "CZstd", "CZlib", .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The OpenAI-compatible HTTP front of the engine (`glossa serve`).
         .target(name: "GlossaServer", dependencies: [
-            "GlossaEngine", "GlossaPipeline", .product(name: "Hummingbird", package: "hummingbird"),
+            "GlossaIO", "GlossaEngine", "GlossaPipeline", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .executableTarget(
             name: "glossa",
