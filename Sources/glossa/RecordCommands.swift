@@ -16,7 +16,7 @@ struct RecordOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Output JSONL (.zst compresses); - for stdout.")
     var output: String = "-"
 
-    @Option(help: "Rejects JSONL (default: next to the output).")
+    @Option(help: "Rejects JSONL (default: next to the output; required when the output is stdout).")
     var rejects: String?
 
     @Option(name: .customLong("field"), help: "Text field to read (repeatable; strings or arrays of strings).")
@@ -44,6 +44,8 @@ struct RecordOptions: ParsableArguments {
         options.maxLineBytes = maxLineBytes
         options.threads = max(1, threads)
         let report: RecordJob<Step>.Report
+        // SIGTERM / SIGINT remove the files being written before the process ends.
+        TemporaryFiles.removeOnTerminationSignals()
         do {
             report = try RecordJob(options, step: step).run()
         } catch let error as PipelineError {
