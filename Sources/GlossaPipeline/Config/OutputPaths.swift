@@ -69,7 +69,9 @@ public enum OutputPaths {
         for component in path.split(separator: "/") {
             built += "/" + component
             if mkdir(built, 0o755) != 0 && errno != EEXIST {
-                throw PipelineError.invalidArgument("cannot create directory \(path): \(String(cString: strerror(errno))) (at \(built))")
+                let reason = String(cString: strerror(errno))
+                let at = URL(fileURLWithPath: built).standardized.path == URL(fileURLWithPath: path).standardized.path ? "" : " (at \(built))"
+                throw PipelineError.invalidArgument("cannot create directory \(path): \(reason)\(at)")
             }
         }
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {

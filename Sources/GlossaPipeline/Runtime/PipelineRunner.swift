@@ -215,6 +215,7 @@ public final class PipelineRunner {
         if let problem = OutputPaths.directoryProblem(directory) { throw PipelineError.invalidArgument(problem) }
         if let problem = OutputPaths.templateProblem(config.output.path) { throw PipelineError.invalidArgument(problem) }
         let all = try Self.units(config)
+        try OutputPaths.makeDirectory(directory)
         try OutputPaths.makeDirectory(directory + "/.glossa/units")
         // Files being written live in this rank's scratch folder until they are renamed into
         // place; whatever a killed run left there is thrown away.
