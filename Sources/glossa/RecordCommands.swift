@@ -37,6 +37,11 @@ struct RecordOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
 
+    /// Empty field names would reject every record as missing_field; refused up front.
+    func validate() throws {
+        if fields.contains("") { throw ValidationError("--field needs a field name, not an empty string") }
+    }
+
     func run<Step: RecordStep>(_ name: String, step: Step, summary: (Step.Stats) -> [String]) throws {
         var options = RecordJob<Step>.Options(inputs: inputs, output: output)
         options.rejects = rejects
@@ -139,6 +144,10 @@ struct DetectCommand: ParsableCommand {
 
     @Option(help: "Metadata object the results are written into.")
     var metadataField: String = "metadata"
+
+    func validate() throws {
+        if metadataField.isEmpty { throw ValidationError("--metadata-field needs a name (default: metadata)") }
+    }
 
     func run() throws {
         let identifier: LanguageIdentifier

@@ -90,6 +90,18 @@ import Testing
         #expect(scratch.files == ["in.jsonl", "r.jsonl"])
     }
 
+    /// Empty names are refused before anything is read or written.
+    @Test func emptyFieldAndMetadataNamesAreRefused() throws {
+        let scratch = try Scratch()
+        try writeFile(scratch.path("in.jsonl"), Array("{\"text\":\"a\"}\n".utf8))
+        let field = try runGlossa(["normalize", scratch.path("in.jsonl"), "-o", scratch.path("o.jsonl"), "--field", ""], in: scratch.url.path)
+        #expect(field.status != 0 && field.stderr.contains("--field needs a field name"), "\(field.stderr)")
+        let meta = try runGlossa(["detect", scratch.path("in.jsonl"), "-o", scratch.path("o.jsonl"), "--metadata-field", "",
+                                  "--lid-model", TestPaths.lidModel], in: scratch.url.path)
+        #expect(meta.status != 0 && meta.stderr.contains("--metadata-field needs a name"), "\(meta.stderr)")
+        #expect(scratch.files == ["in.jsonl"])
+    }
+
     /// "bytes in" is every byte read: blank, rejected and too-long lines included.
     @Test func bytesInCountsEveryLine() throws {
         let scratch = try Scratch()
