@@ -16,7 +16,7 @@ struct RecordOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Output JSONL (.zst compresses); - for stdout.")
     var output: String = "-"
 
-    @Option(help: "Rejects JSONL (default: next to the output).")
+    @Option(help: "Rejects JSONL (default: next to the output; required when the output is stdout).")
     var rejects: String?
 
     @Option(name: .customLong("field"), help: "Text field to read (repeatable; strings or arrays of strings).")
@@ -37,6 +37,11 @@ struct RecordOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
 
+    /// Empty field names would reject every record as missing_field; refused up front.
+    func validate() throws {
+        if fields.contains("") { throw ValidationError("--field needs a field name, not an empty string") }
+    }
+
     func run<Step: RecordStep>(_ name: String, step: Step, summary: (Step.Stats) -> [String]) throws {
         var options = RecordJob<Step>.Options(inputs: inputs, output: output)
         options.rejects = rejects
@@ -44,6 +49,8 @@ struct RecordOptions: ParsableArguments {
         options.maxLineBytes = maxLineBytes
         options.threads = max(1, threads)
         let report: RecordJob<Step>.Report
+        // SIGTERM / SIGINT remove the files being written before the process ends.
+        TemporaryFiles.removeOnTerminationSignals()
         do {
             report = try RecordJob(options, step: step).run()
         } catch let error as PipelineError {
@@ -137,6 +144,10 @@ struct DetectCommand: ParsableCommand {
 
     @Option(help: "Metadata object the results are written into.")
     var metadataField: String = "metadata"
+
+    func validate() throws {
+        if metadataField.isEmpty { throw ValidationError("--metadata-field needs a name (default: metadata)") }
+    }
 
     func run() throws {
         let identifier: LanguageIdentifier

@@ -9,7 +9,9 @@ struct RunCommand: ParsableCommand {
         discussion: """
             Ranks: --rank/--world-size, or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or
             JOB_COMPLETION_INDEX with --world-size. Re-running the same command after a crash skips
-            finished input units and produces the same bytes.
+            finished input units and produces the same bytes. An output directory written from
+            another definition or other inputs is refused: --force-restart deletes that output
+            and starts afresh, --output writes elsewhere.
             """
     )
 
@@ -22,12 +24,24 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Number of ranks.")
     var worldSize: Int?
 
+    @Option(help: "Write to this directory instead of the definition's output.dir.")
+    var output: String?
+
+    @Flag(help: "If the output directory holds a run of another definition or other inputs, delete that output and start afresh (a matching run resumes as usual).")
+    var forceRestart = false
+
     func run() throws {
-        let config: PipelineConfig
+        var config: PipelineConfig
         do {
             config = try PipelineConfig.load(path: pipeline)
+            if let output {
+                if let problem = OutputPaths.directoryProblem(output) { throw ValidationError("--output: " + problem.replacingOccurrences(of: "output.dir", with: "the directory")) }
+                config.output.directory = output
+            }
+        } catch let error as ValidationError {
+            throw error
         } catch {
-            printError("glossa run: \(error)")
+            printError("glossa run: \(describe(error))")
             throw ExitCode(2)
         }
         let env = environment
@@ -38,6 +52,7 @@ struct RunCommand: ParsableCommand {
             let runner = try PipelineRunner(config: config, rank: me, worldSize: world, environment: env) { message in
                 printError((isatty(2) != 0 ? "\r\u{1B}[K" : "") + "  " + message)
             }
+            runner.forceRestart = forceRestart
             // On a terminal a live line (records/s, ETA); otherwise a log line every 10 seconds.
             var lastLine = 0.0
             runner.progress = { unit, records, fraction, seconds in
@@ -54,7 +69,7 @@ struct RunCommand: ParsableCommand {
             }
             report = try runner.run()
         } catch {
-            printError("glossa run: \(error)")
+            printError((isatty(2) != 0 ? "\r\u{1B}[K" : "") + "glossa run: \(describe(error))")
             throw ExitCode(2)
         }
         printError("\(config.name) (rank \(me)/\(world)): \(report.recordsIn) records in, \(report.recordsOut) out, \(report.rejected) rejected"
@@ -108,7 +123,7 @@ struct StatusCommand: ParsableCommand {
         var missing: [Int] = []
         var ranks = Set<Int>()
         for (i, unit) in units.enumerated() {
-            let done = FileManager.default.fileExists(atPath: PipelineRunner.markerPath(config.output.directory, unit: i))
+            let done = FileManager.default.fileExists(atPath: PipelineRunner.markerPath(config.output.directory, unit: unit))
             let rank = PipelineRunner.rank(of: unit, worldSize: world)
             print("\(done ? "done   " : "missing") \(i) \(unit) (rank \(rank))")
             if !done { missing.append(i); ranks.insert(rank) }
@@ -120,4 +135,23 @@ struct StatusCommand: ParsableCommand {
             print("  sbatch --array=\(array) --export=ALL,GLOSSA_WORLD_SIZE=\(world) pipelines/slurm/glossa-array.sbatch \(pipeline)")
         }
     }
+}
+
+/// One line a user can read: our errors describe themselves (file:line, path and reason);
+/// Foundation's errors give their localized description and the file they concern instead of
+/// an `NSError` dump.
+func describe(_ error: Error) -> String {
+    if let error = error as? PipelineError { return error.description }
+    if let error = error as? PipelineConfig.ConfigError { return error.description }
+    let ns = error as NSError
+    if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain {
+        var text = ns.localizedDescription
+        if let path = ns.userInfo[NSFilePathErrorKey] as? String, !text.contains(path) { text += " (\(path))" }
+        if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain,
+           let code = Int32(exactly: posix.code) {
+            text += ": " + String(cString: strerror(code))
+        }
+        return text.replacingOccurrences(of: "\n", with: " ")
+    }
+    return "\(error)".replacingOccurrences(of: "\n", with: " ")
 }

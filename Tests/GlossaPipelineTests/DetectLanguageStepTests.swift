@@ -4,7 +4,8 @@ import Testing
 @testable import GlossaPipeline
 
 @Suite struct DetectLanguageStepTests {
-    static let model = NormalizeJobTests.corpora.deletingLastPathComponent().appendingPathComponent("models/lid.176.ftz").path
+    /// `$GLOSSA_MODELS/lid.176.ftz` when the variable moves the models folder.
+    static var model: String { TestPaths.lidModel }
 
     @Test func sampleCorpusGetsLanguageAndScript() throws {
         let dir = try Scratch()

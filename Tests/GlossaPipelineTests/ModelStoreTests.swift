@@ -56,7 +56,8 @@ import Testing
         let path = try ModelStore.pull(spec, into: models, index: index) { lines.append($0) }
         #expect([UInt8](FileManager.default.contents(atPath: path)!) == bytes)
         #expect(try FileManager.default.contentsOfDirectory(atPath: models) == ["demo.gguf"])
-        // Present and intact: nothing fetched.
+        // Present and intact: nothing fetched (the registry is gone, so a fetch would fail).
+        try FileManager.default.removeItem(atPath: scratch.path("registry"))
         lines.removeAll()
         try ModelStore.pull(spec, into: models, index: index) { lines.append($0) }
         #expect(lines == ["demo.gguf: present, checksum matches"])

@@ -107,8 +107,7 @@ import Testing
         let inputs = ["\(corpora)/sample-documents.jsonl.zst", "\(corpora)/sample-bad-lines.jsonl.zst"]
         let stages = "  - normalize: {}\n  - detect-language: {}\n  - filter:\n      min_chars: 40"
         let out = scratch.path("out")
-        var env = ProcessInfo.processInfo.environment
-        env["GLOSSA_MODELS"] = NormalizeJobTests.corpora.deletingLastPathComponent().appendingPathComponent("models").path
+        let env = TestPaths.environment
         let first = try PipelineRunner(config: Self.config(out, input: inputs, stages: stages), environment: env).run()
         #expect(first.isConserved)
         #expect(first.recordsIn == 130 + 16)
@@ -127,27 +126,36 @@ import Testing
         let again = try PipelineRunner(config: Self.config(out, input: inputs, stages: stages), environment: env).run()
         #expect(again.skippedUnits == 2 && again.recordsIn == first.recordsIn)
         // A crash after unit 0: its marker survives, unit 1's does not and its shards are gone.
-        try FileManager.default.removeItem(atPath: out + "/.glossa/units/00001.json")
-        for shard in first.shards where shard.path.contains("-00001-") { try FileManager.default.removeItem(atPath: out + "/" + shard.path) }
+        let second = UnitNames.id(inputs[1])
+        try FileManager.default.removeItem(atPath: PipelineRunner.markerPath(out, unit: inputs[1]))
+        let removed = first.shards.filter { $0.path.contains("-\(second)-") }
+        #expect(!removed.isEmpty)
+        for shard in removed { try FileManager.default.removeItem(atPath: out + "/" + shard.path) }
         let resumed = try PipelineRunner(config: Self.config(out, input: inputs, stages: stages), environment: env).run()
         #expect(resumed.skippedUnits == 1)
         #expect(resumed.stages == first.stages)
         #expect(files(out) == shards, "resumed output differs from the uninterrupted run")
     }
 
+    /// Stability across processes and versions is pinned by fixed values in
+    /// `OutputDirectoryTests.unitIdsAndRanksAreFixedValues`; here: every rank gets units, and
+    /// a unit's rank does not depend on the other units.
     @Test func ranksSplitUnitsStably() throws {
         let units = (0..<40).map { "corpus/part-\($0).jsonl.zst" }
         let a = units.map { PipelineRunner.rank(of: $0, worldSize: 4) }
-        #expect(a == units.map { PipelineRunner.rank(of: $0, worldSize: 4) })
         #expect(Set(a).count == 4)
+        let counts = Dictionary(grouping: a, by: { $0 }).mapValues(\.count)
+        #expect(counts.values.allSatisfy { $0 >= 5 }, "\(counts)")
+        #expect(a.allSatisfy { (0..<4).contains($0) })
     }
 }
 
-/// A run killed with SIGKILL at random moments, then re-run, ends with exactly the bytes of an
-/// uninterrupted run (the CLI in a child process; `make test` builds it first).
+/// A run killed with SIGKILL mid-way, again and again, then re-run, ends with exactly the bytes
+/// of an uninterrupted run (the CLI in a child process; `make test` builds it first). Each kill
+/// is checked to have happened: the process ended by SIGKILL while the run was unfinished.
 @Suite(.serialized) struct KillResumeTests {
-    static let root = NormalizeJobTests.corpora.deletingLastPathComponent()
-    static let glossa = root.appendingPathComponent(".build/debug/glossa").path
+    static let root = TestPaths.root
+    static let glossa = TestPaths.glossa
 
     func pipeline(_ dir: Scratch, inputs: [String], out: String) throws -> String {
         let yaml = """
@@ -167,24 +175,25 @@ import Testing
             engine:
               batch_records: 8
             """
-        let path = dir.path("p-\(out.hashValue).yaml")
+        let path = dir.path("p-\((out as NSString).lastPathComponent).yaml")
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
-    func run(_ pipeline: String, killAfter: Double?) throws -> Int32 {
+    func start(_ pipeline: String) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.glossa)
         p.arguments = ["run", pipeline]
         p.currentDirectoryURL = Self.root
+        p.environment = TestPaths.environment
         p.standardError = FileHandle.nullDevice
         try p.run()
-        if let killAfter {
-            Thread.sleep(forTimeInterval: killAfter)
-            kill(p.processIdentifier, SIGKILL)
-        }
-        p.waitUntilExit()
-        return p.terminationStatus
+        return p
+    }
+
+    /// Markers and checkpoints written so far.
+    func progress(_ out: String) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: out + "/.glossa/units")) ?? []).count
     }
 
     func contents(_ dir: String) -> [String: Data] {
@@ -195,6 +204,14 @@ import Testing
             if !f.hasPrefix(".glossa"), f.hasSuffix(".zst") || f.hasSuffix(".json") { out[f] = FileManager.default.contents(atPath: dir + "/" + f) }
         }
         return out
+    }
+
+    /// A manifest without its fingerprint (it hashes the YAML, whose output.dir differs).
+    func manifest(_ data: Data?) throws -> JSONObject {
+        let bytes = try #require(data)
+        var object = try #require(try JSONParser.parse(String(decoding: bytes, as: UTF8.self)).value.objectValue)
+        object["fingerprint"] = nil
+        return object
     }
 
     @Test func killedRunsResumeToIdenticalBytes() throws {
@@ -208,22 +225,44 @@ import Testing
             return path
         }
         let clean = scratch.path("clean"), killed = scratch.path("killed")
-        #expect(try run(pipeline(scratch, inputs: inputs, out: clean), killAfter: nil) == 0)
+        let cleanRun = try start(pipeline(scratch, inputs: inputs, out: clean))
+        cleanRun.waitUntilExit()
+        #expect(cleanRun.terminationStatus == 0 && cleanRun.terminationReason == .exit)
         let expected = contents(clean)
         #expect(expected.count > 6)
+        let units = inputs.count
         let yaml = try pipeline(scratch, inputs: inputs, out: killed)
         var rng = SystemRandomNumberGenerator()
         var kills = 0
         for _ in 0..<6 {
-            let status = try run(yaml, killAfter: Double.random(in: 0.05...0.6, using: &rng))
-            if status != 0 { kills += 1 }
+            // Kill right after the run has committed something new (a checkpoint or a unit),
+            // plus a random few milliseconds: mid-run, and with progress to resume from.
+            let before = progress(killed)
+            let p = try start(yaml)
+            var waited = 0
+            while p.isRunning && progress(killed) <= before && waited < 6000 { usleep(1000); waited += 1 }
+            usleep(UInt32.random(in: 0...20_000, using: &rng))
+            guard p.isRunning else { p.waitUntilExit(); break }  // finished before a kill
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL,
+                    "the run was to be killed, but ended by \(p.terminationReason) \(p.terminationStatus)")
+            // Killed before finishing: no manifest, not every unit marked done.
+            let done = inputs.filter { FileManager.default.fileExists(atPath: PipelineRunner.markerPath(killed, unit: $0)) }.count
+            #expect(!FileManager.default.fileExists(atPath: killed + "/manifest-rank-0.json"))
+            #expect(done < units)
+            kills += 1
             _ = contents(killed)  // never a partial file
         }
-        #expect(try run(yaml, killAfter: nil) == 0)
-        // Manifests name the same shards; shard bytes are identical.
+        #expect(kills >= 3, "only \(kills) runs were killed mid-way")
+        let last = try start(yaml)
+        last.waitUntilExit()
+        #expect(last.terminationStatus == 0 && last.terminationReason == .exit)
+        // Shard bytes are identical; the manifests list the same shards and counts.
         let got = contents(killed)
         #expect(Set(got.keys) == Set(expected.keys))
         for (name, data) in expected where name.hasSuffix(".zst") { #expect(got[name] == data, "\(name) differs") }
+        #expect(try manifest(got["manifest-rank-0.json"]) == manifest(expected["manifest-rank-0.json"]))
         print("kill/resume: \(kills) runs killed mid-way, output identical")
     }
 }
@@ -323,6 +362,35 @@ import Testing
         #expect(try Self.records(scratch.path("three")) == Self.records(scratch.path("one")))
     }
 
+    /// A reject in a byte range names the line of the file, not of the range; the line
+    /// numbers are the same whether the file is split or not.
+    @Test func rejectsInByteRangesNameTheFileLine() throws {
+        let scratch = try Scratch()
+        let (input, lines) = try Self.plainInput(scratch)
+        let broken = try #require(lines.firstIndex { $0.hasPrefix("{\"id\": \"broken\"") }) + 1
+        let units = try PipelineRunner.units(Self.config(scratch.path("x"), input: input))
+        #expect(units.count >= 8)
+        var seen: [Int] = []
+        for (name, whole) in [("split", false), ("whole", true)] {
+            var config = try Self.config(scratch.path(name), input: input)
+            if whole { config.input.splitBytes = 0 }
+            _ = try PipelineRunner(config: config).run()
+            let rejects = try shardLines(scratch.path(name)).filter { $0.key.hasPrefix("rejects/") }.values.flatMap { $0 }
+            let malformed = try rejects.compactMap { try JSONParser.parse($0).value.objectValue }.filter { $0["reason"] == .string("malformed_json") }
+            #expect(malformed.count == 1)
+            let reject = try #require(malformed.first)
+            // The unit is a range well after the start of the file.
+            if !whole { #expect(reject["input"]?.stringValue?.contains("#") == true && reject["input"]?.stringValue?.hasSuffix("#0-4096") == false) }
+            if case let .number(n)? = reject["line"], let line = Int(n) { seen.append(line) }
+            // The offset points at that line in the file.
+            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: input)))
+            let offset = lines[0..<(broken - 1)].reduce(0) { $0 + $1.utf8.count + 1 }
+            #expect(reject["offset"] == .number(String(offset)))
+            #expect(Array(bytes[offset..<(offset + 7)]) == Array("{\"id\": ".utf8))
+        }
+        #expect(seen == [broken, broken])
+    }
+
     @Test func aRunStoppedAtACheckpointResumesToTheSameBytes() throws {
         let scratch = try Scratch()
         let (input, _) = try Self.plainInput(scratch)
@@ -337,8 +405,16 @@ import Testing
         #expect(resumed.resumedSegments > 0)
         #expect(resumed.recordsIn == expected.recordsIn && resumed.stages == expected.stages)
         #expect(resumed.shards.map(\.sha256) == expected.shards.map(\.sha256))
-        let manifests = [clean, stopped].map { FileManager.default.contents(atPath: $0 + "/manifest-rank-0.json") }
-        #expect(manifests[0] != nil)
+        // The manifests agree on everything but the fingerprint (a hash of the YAML, whose
+        // output.dir differs): shards, counts, stage totals.
+        let manifests = try [clean, stopped].map { dir -> JSONObject in
+            let data = try #require(FileManager.default.contents(atPath: dir + "/manifest-rank-0.json"))
+            var object = try #require(try JSONParser.parse(String(decoding: data, as: UTF8.self)).value.objectValue)
+            object["fingerprint"] = nil
+            return object
+        }
+        #expect(manifests[0] == manifests[1])
+        #expect(manifests[0]["shards"].map { if case let .array(a) = $0 { a.count } else { 0 } } == expected.shards.count)
         // No checkpoint files are left once the units are done.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: stopped + "/.glossa/units").filter { $0.split(separator: ".").count > 2 }
         #expect(leftovers.isEmpty, "\(leftovers)")

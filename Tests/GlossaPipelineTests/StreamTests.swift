@@ -85,11 +85,14 @@ func writeFile(_ path: String, _ bytes: [UInt8]) throws {
         do {
             let sink = try openByteSink(path: dir.path("out.jsonl.zst"))
             try sink.write(Array("partial".utf8))
+            // The temporary file exists until then: an empty folder afterwards means removed.
+            #expect(dir.files.count == 1 && dir.files[0].hasPrefix("out.jsonl.zst.tmp-"), "\(dir.files)")
             sink.abandon()
         }
         do {
             let sink = try openByteSink(path: dir.path("other.jsonl"))
             try sink.write(Array("partial".utf8))
+            #expect(dir.files.count == 1, "\(dir.files)")
             // dropped without commit
             _ = sink
         }

@@ -52,8 +52,7 @@ import Testing
         let scratch = try Scratch()
         // English (kept as is), German, French (code block, id, mention), Spanish (e-mail address).
         let input = try Self.tickets(scratch, ids: ["TCK-0001", "TCK-0002", "TCK-0003", "TCK-0004"])
-        var env = ProcessInfo.processInfo.environment
-        env["GLOSSA_MODELS"] = Self.root.appendingPathComponent("models").path
+        let env = TestPaths.environment
         let first = try PipelineRunner(config: Self.config(input, out: scratch.path("a")), environment: env).run()
         #expect(first.isConserved && first.recordsIn == 4)
         let stats = try #require(first.stages["translate"]?.objectValue)

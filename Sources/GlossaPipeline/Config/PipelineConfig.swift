@@ -1,11 +1,14 @@
 import Foundation
 import GlossaEngine
+import GlossaText
 import Yams
 
 /// A pipeline definition read from YAML. Errors name the file, line and key.
 public struct PipelineConfig: Sendable {
     public struct Input: Sendable {
         public var paths: [String]
+        /// The YAML line of each path (errors about a path that matches nothing name it).
+        public var pathLines: [Int] = []
         public var format: InputFormat = .auto
         public var fields: [String] = ["text"]
         /// Plain (uncompressed) files larger than this are split into units of about this many
@@ -87,6 +90,8 @@ public struct PipelineConfig: Sendable {
     public var fingerprint: String
     /// The YAML text itself: a run keeps a copy next to its output (`glossa status OUTPUT_DIR`).
     public var source = ""
+    /// The file the definition was read from (errors found while running name it).
+    public var file = "pipeline.yaml"
 
     public struct ConfigError: Error, CustomStringConvertible, Equatable {
         public var file: String
@@ -110,32 +115,54 @@ public struct PipelineConfig: Sendable {
         } catch let error as ConfigError {
             throw error
         } catch let error as YamlError {
+            if case let .duplicatedKeysInMapping(duplicates, context) = error {
+                throw Self.duplicateKeyError(duplicates, first: context.mark, yaml: yaml, file: file)
+            }
             throw ConfigError(file: file, line: Self.line(of: error) ?? 1, message: "not valid YAML: \(error)")
         }
         let r = Reader(file: file)
         let top = try r.mapping(root, "the pipeline", allowed: ["name", "input", "stages", "output", "engine", "metadata_field"])
-        let input = try r.mapping(try r.required(top, "input", root), "input", allowed: ["paths", "format", "fields", "split_bytes"])
+        let inputNode = try r.required(top, "input", root)
+        let input = try r.mapping(inputNode, "input", allowed: ["paths", "format", "fields", "split_bytes"])
+        let pathsNode = try r.required(input, "paths", inputNode)
         var config = PipelineConfig(
             name: try top["name"].map { try r.string($0, "name") } ?? (file as NSString).lastPathComponent,
-            input: Input(paths: try r.strings(try r.required(input, "paths", root), "input.paths")),
+            input: Input(paths: try r.strings(pathsNode, "input.paths")),
             stages: [],
             output: Output(directory: ""),
             fingerprint: SHA256.hex(Array(yaml.utf8)))
         config.source = yaml
+        config.file = file
+        guard !config.input.paths.isEmpty else { throw r.error(pathsNode, "input.paths is empty; list the files, globs or directories to read") }
+        if case let .sequence(items) = pathsNode {
+            config.input.pathLines = items.map { $0.mark?.line ?? pathsNode.mark?.line ?? 1 }
+        } else {
+            config.input.pathLines = [pathsNode.mark?.line ?? 1]
+        }
+        for (path, line) in zip(config.input.paths, config.input.pathLines) where path.isEmpty {
+            throw ConfigError(file: file, line: line, message: "input.paths has an empty entry")
+        }
         if let f = input["format"] {
             let s = try r.string(f, "input.format")
             guard let format = InputFormat(rawValue: s) else { throw r.error(f, "input.format must be auto, jsonl or text, not '\(s)'") }
             config.input.format = format
         }
-        if let f = input["fields"] { config.input.fields = try r.strings(f, "input.fields") }
+        if let f = input["fields"] { config.input.fields = try r.fieldNames(f, "input.fields") }
         if let n = input["split_bytes"] { config.input.splitBytes = try r.int(n, "input.split_bytes", min: 0) }
-        if let m = top["metadata_field"] { config.metadataField = try r.string(m, "metadata_field") }
+        if let m = top["metadata_field"] {
+            config.metadataField = try r.string(m, "metadata_field")
+            guard !config.metadataField.isEmpty else { throw r.error(m, "metadata_field is empty; name the object that receives language, script and labels (default: metadata)") }
+        }
 
         let output = try r.mapping(try r.required(top, "output", root), "output", allowed: ["dir", "path", "max_records", "max_bytes", "checkpoint_records"])
-        config.output.directory = try r.string(try r.required(output, "dir", root), "output.dir")
+        let outputNode = try r.required(top, "output", root)
+        let dirNode = try r.required(output, "dir", outputNode)
+        config.output.directory = try r.string(dirNode, "output.dir")
+        if let problem = OutputPaths.directoryProblem(config.output.directory) { throw r.error(dirNode, problem) }
         if let p = output["path"] {
             config.output.path = try r.string(p, "output.path")
             do { _ = try PathTemplate(config.output.path) } catch { throw r.error(p, "\(error)") }
+            if let problem = OutputPaths.templateProblem(config.output.path) { throw r.error(p, problem) }
         }
         if let n = output["max_records"] { config.output.maxRecords = try r.int(n, "output.max_records", min: 1) }
         if let n = output["max_bytes"] { config.output.maxBytes = try r.int(n, "output.max_bytes", min: 1) }
@@ -186,28 +213,79 @@ public struct PipelineConfig: Sendable {
 
         let stagesNode = try r.required(top, "stages", root)
         guard case let .sequence(sequence) = stagesNode else { throw r.error(stagesNode, "stages must be a list") }
+        var detectsLanguage = false
         for item in sequence {
             let stage = try r.mapping(item, "a stage", allowed: ["normalize", "detect-language", "filter", "translate", "classify"])
             guard stage.count == 1, let (kind, body) = stage.first else {
                 throw r.error(item, "each stage is one key (normalize, detect-language, filter, translate, classify)")
             }
             let options: [String: Node]
-            if case .scalar = body { options = [:] } else { options = try r.mapping(body, kind, allowed: Self.stageKeys[kind]!) }
-            func fields() throws -> [String]? { try options["fields"].map { try r.strings($0, "\(kind).fields") } }
+            if case .scalar = body {
+                // `- normalize:` (nothing after the colon) takes the defaults; any other scalar
+                // would silently be ignored, so it is an error.
+                guard body.null != nil else {
+                    throw r.error(body, "the options of stage '\(kind)' must be a mapping of keys (\(Self.stageKeys[kind, default: []].sorted().joined(separator: ", "))), not the text '\(body.string ?? "")'")
+                }
+                options = [:]
+            } else {
+                options = try r.mapping(body, kind, allowed: Self.stageKeys[kind, default: []])
+            }
+            func fields() throws -> [String]? { try options["fields"].map { try r.fieldNames($0, "\(kind).fields") } }
             switch kind {
             case "normalize":
-                config.stages.append(.normalize(fields: try fields(), form: try options["form"].map { try r.string($0, "normalize.form") }))
+                var form: String?
+                if let f = options["form"] {
+                    let s = try r.string(f, "normalize.form")
+                    guard Normalizer.Form(rawValue: s) != nil else {
+                        throw r.error(f, "normalize.form must be one of \(Normalizer.Form.allCases.map(\.rawValue).joined(separator: ", ")), not '\(s)'")
+                    }
+                    form = s
+                }
+                config.stages.append(.normalize(fields: try fields(), form: form))
             case "detect-language":
                 config.stages.append(.detectLanguage(fields: try fields()))
+                detectsLanguage = true
             case "filter":
-                config.stages.append(.filter(
-                    languages: try options["languages"].map { try r.strings($0, "filter.languages") },
-                    scripts: try options["scripts"].map { try r.strings($0, "filter.scripts") },
-                    minCharacters: try options["min_chars"].map { try r.int($0, "filter.min_chars", min: 0) },
-                    maxCharacters: try options["max_chars"].map { try r.int($0, "filter.max_chars", min: 1) }))
+                guard !options.isEmpty else {
+                    throw r.error(item, "stage 'filter' has no criteria; give languages, scripts, min_chars or max_chars")
+                }
+                var languages: [String]?, scripts: [String]?
+                for key in ["languages", "scripts"] {
+                    guard let node = options[key] else { continue }
+                    guard detectsLanguage else {
+                        throw r.error(node, "filter.\(key) needs a detect-language stage before the filter (records have no \(key == "languages" ? "language" : "script") to filter on otherwise)")
+                    }
+                    let values = try r.strings(node, "filter.\(key)")
+                    guard !values.isEmpty else { throw r.error(node, "filter.\(key) is empty (it would reject every record)") }
+                    for value in values {
+                        if key == "languages", !LanguageCodes.isKnownLanguage(value) {
+                            throw r.error(node, "filter.languages: unknown language code '\(value)' (the BCP-47 tags of `glossa languages`, or und)")
+                        }
+                        if key == "scripts", !LanguageCodes.isKnownScript(value) {
+                            throw r.error(node, "filter.scripts: unknown script code '\(value)' (ISO 15924, e.g. Latn, Cyrl, Hans, Jpan)")
+                        }
+                    }
+                    if key == "languages" { languages = values } else { scripts = values }
+                }
+                let minC = try options["min_chars"].map { try r.int($0, "filter.min_chars", min: 0) }
+                let maxC = try options["max_chars"].map { try r.int($0, "filter.max_chars", min: 1) }
+                if let minC, let maxC, minC > maxC, let node = options["max_chars"] {
+                    throw r.error(node, "filter.max_chars (\(maxC)) is smaller than filter.min_chars (\(minC)); every record would be rejected")
+                }
+                config.stages.append(.filter(languages: languages, scripts: scripts, minCharacters: minC, maxCharacters: maxC))
             case "translate":
-                var t = TranslateOptions(target: try r.string(try r.required(options, "target", body), "translate.target"))
-                t.source = try options["source"].map { try r.string($0, "translate.source") }
+                let targetNode = try r.required(options, "target", body)
+                var t = TranslateOptions(target: try r.string(targetNode, "translate.target"))
+                guard LanguageRegistry.language(bcp47: t.target) != nil else {
+                    throw r.error(targetNode, "translate.target: unknown language code '\(t.target)' (one of the BCP-47 tags of `glossa languages`)")
+                }
+                if let s = options["source"] {
+                    let source = try r.string(s, "translate.source")
+                    guard LanguageCodes.isKnownLanguage(source) else {
+                        throw r.error(s, "translate.source: unknown language code '\(source)' (the BCP-47 tags of `glossa languages`)")
+                    }
+                    t.source = source
+                }
                 t.fields = try fields()
                 if let n = options["max_tokens"] { t.maxTokens = try r.int(n, "translate.max_tokens", min: 1) }
                 if let n = options["chunk_chars"] { t.chunkCharacters = try r.int(n, "translate.chunk_chars", min: 50) }
@@ -219,6 +297,7 @@ public struct PipelineConfig: Sendable {
             case "classify":
                 let labelsNode = try r.required(options, "labels", body)
                 let labels = try r.strings(labelsNode, "classify.labels")
+                guard !labels.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) else { throw r.error(labelsNode, "classify.labels has an empty label") }
                 guard !labels.isEmpty, Set(labels).count == labels.count else { throw r.error(labelsNode, "classify.labels must be a non-empty list without duplicates") }
                 config.stages.append(.classify(ClassifyOptions(labels: labels, instructions: try options["instructions"].map { try r.string($0, "classify.instructions") }, fields: try fields())))
             default:
@@ -234,6 +313,29 @@ public struct PipelineConfig: Sendable {
         "translate": ["target", "source", "fields", "max_tokens", "chunk_chars", "glossary"],
         "classify": ["labels", "instructions", "fields"],
     ]
+
+    /// Yams reports a duplicated key at its first occurrence with the whole document as
+    /// context; the error names the key and the line where it is repeated.
+    static func duplicateKeyError(_ keys: [String], first: Mark, yaml: String, file: String) -> ConfigError {
+        let key = keys.first ?? "?"
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        // The repeat: the next line after the first one that starts, at the same column, with
+        // the key and a colon.
+        let indent = max(0, first.column - 1)
+        var repeatLine = first.line
+        if first.line >= 1 {
+            for n in first.line..<lines.count {
+                let text = lines[n]
+                let rest = text.drop { $0 == "-" || $0 == " " }
+                let column = text.count - rest.count
+                if column == indent, rest.hasPrefix(key), rest.dropFirst(key.count).drop(while: { $0 == " " }).hasPrefix(":") {
+                    repeatLine = n + 1
+                    break
+                }
+            }
+        }
+        return ConfigError(file: file, line: repeatLine, message: "key '\(key)' appears twice in the same mapping (first at line \(first.line)); keep one")
+    }
 
     private static func line(of error: YamlError) -> Int? {
         let text = "\(error)"
@@ -275,6 +377,14 @@ public struct PipelineConfig: Sendable {
         func int(_ node: Node, _ what: String, min: Int) throws -> Int {
             guard let i = node.int, i >= min else { throw error(node, "\(what) must be an integer >= \(min)") }
             return i
+        }
+
+        /// Names of record fields: a non-empty list of non-empty names.
+        func fieldNames(_ node: Node, _ what: String) throws -> [String] {
+            let names = try strings(node, what)
+            guard !names.isEmpty else { throw error(node, "\(what) is empty; name at least one field to read") }
+            guard !names.contains("") else { throw error(node, "\(what) has an empty field name") }
+            return names
         }
 
         func strings(_ node: Node, _ what: String) throws -> [String] {

@@ -19,27 +19,37 @@ extension ByteSink {
 }
 
 /// Writes to `PATH.tmp-PID` (or to that name inside `temporaryDirectory`, on the same file
-/// system), then fsync and rename(2): readers see the whole file or none.
+/// system), then fsync and rename(2): readers see the whole file or none. With
+/// `removeOnSignal` the temporary file is also removed when SIGTERM/SIGINT ends the process
+/// (see `TemporaryFiles`).
 public final class AtomicFileSink: ByteSink {
     public let path: String
-    private let temporaryPath: String
+    public let temporaryPath: String
+    private var signalSlot: Int?
     private var fd: Int32
     private var buffer: [UInt8] = []
     private let bufferLimit = 1 << 20
     private let toStdout: Bool
 
-    public init(path: String, temporaryDirectory: String? = nil) throws {
+    public init(path: String, temporaryDirectory: String? = nil, removeOnSignal: Bool = false) throws {
         self.path = path
         toStdout = path == "-"
         // In a shared scratch folder the whole target path names the file, so shards with the
         // same file name in different folders cannot collide.
         let flat = String(String(path.map { $0 == "/" ? "%" : $0 }).suffix(200))
-        temporaryPath = toStdout ? "-" : (temporaryDirectory.map { "\($0)/\(flat).tmp-\(getpid())" } ?? "\(path).tmp-\(getpid())")
-        if toStdout {
+        let temporary = path == "-" ? "-" : (temporaryDirectory.map { "\($0)/\(flat).tmp-\(getpid())" } ?? "\(path).tmp-\(getpid())")
+        temporaryPath = temporary
+        if path == "-" {
             fd = 1
         } else {
-            fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw PipelineError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+            // Registered before the file exists, so no moment leaves it unlisted.
+            let slot = removeOnSignal ? TemporaryFiles.register(temporary) : nil
+            signalSlot = slot
+            fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                TemporaryFiles.unregister(slot)
+                throw PipelineError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+            }
         }
         buffer.reserveCapacity(bufferLimit)
     }
@@ -77,8 +87,10 @@ public final class AtomicFileSink: ByteSink {
         guard rename(temporaryPath, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporaryPath)
+            TemporaryFiles.unregister(signalSlot)
             throw PipelineError.writeFailed(path: path, reason: reason)
         }
+        TemporaryFiles.unregister(signalSlot)
     }
 
     public func abandon() {
@@ -86,6 +98,7 @@ public final class AtomicFileSink: ByteSink {
         close(fd)
         fd = -1
         unlink(temporaryPath)
+        TemporaryFiles.unregister(signalSlot)
     }
 }
 
@@ -141,7 +154,8 @@ public final class ZstdSink: ByteSink {
 }
 
 /// Opens an atomic output, compressed with zstd when the path ends in `.zst`.
-public func openByteSink(path: String, zstdLevel: Int32 = 3) throws -> ByteSink {
-    let file = try AtomicFileSink(path: path)
+public func openByteSink(path: String, zstdLevel: Int32 = 3, temporaryDirectory: String? = nil,
+                         removeOnSignal: Bool = false) throws -> ByteSink {
+    let file = try AtomicFileSink(path: path, temporaryDirectory: temporaryDirectory, removeOnSignal: removeOnSignal)
     return path.hasSuffix(".zst") ? ZstdSink(file, level: zstdLevel) : file
 }

@@ -32,6 +32,10 @@ public final class LineReader {
 
     deinit { buffer.deallocate() }
 
+    /// Offset just past the last line returned (its line feed included): the bytes read so far
+    /// as lines, blank and too-long lines included.
+    public var position: Int { offset }
+
     /// The next line; the pointer is valid until the next call.
     public func next() throws -> Line? {
         var searchFrom = start

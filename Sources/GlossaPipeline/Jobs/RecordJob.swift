@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import GlossaText
 
 /// Streams records from JSONL (plain or zstd) or text files through one `RecordStep` into a
@@ -16,7 +17,7 @@ public struct RecordJob<Step: RecordStep> {
     public struct Options: Sendable {
         public var inputs: [String]
         public var output: String
-        /// Defaults to `<output>.rejects.jsonl[.zst]` (`rejects.jsonl` when writing to stdout).
+        /// Defaults to `<output>.rejects.jsonl[.zst]`; required when the output is stdout.
         public var rejects: String?
         public var format: InputFormat = .auto
         public var maxLineBytes = 64 << 20
@@ -28,9 +29,10 @@ public struct RecordJob<Step: RecordStep> {
             self.output = output
         }
 
-        var rejectsPath: String {
+        /// Nil when the output is stdout and no rejects file was given (an error: see `init`).
+        var rejectsPath: String? {
             if let rejects { return rejects }
-            if output == "-" { return "rejects.jsonl" }
+            if output == "-" { return nil }
             for suffix in [".jsonl.zst", ".jsonl", ".zst"] where output.hasSuffix(suffix) {
                 return String(output.dropLast(suffix.count)) + ".rejects" + suffix
             }
@@ -81,6 +83,14 @@ public struct RecordJob<Step: RecordStep> {
 
     public init(_ options: Options, step: Step) throws {
         guard !options.inputs.isEmpty else { throw PipelineError.invalidArgument("no input files given") }
+        // Rejects are never written to a place nobody named: with the output on stdout there is
+        // no file to put them next to.
+        guard let rejects = options.rejectsPath else {
+            throw PipelineError.invalidArgument("the output is standard output, so rejected records need a file of their own: add --rejects FILE")
+        }
+        if OutputPaths.sameFile(rejects, options.output) {
+            throw PipelineError.invalidArgument("--rejects \(rejects) is the output file too; records and rejects need different files")
+        }
         self.options = options
         self.step = step
     }
@@ -88,10 +98,13 @@ public struct RecordJob<Step: RecordStep> {
     public func run() throws -> Report {
         let started = System.monotonicSeconds()
         var report = Report()
+        let rejectsPath = options.rejectsPath ?? "-"
         report.outputPath = options.output
-        report.rejectsPath = options.rejectsPath
-        let output = try openByteSink(path: options.output)
-        let rejects = try openByteSink(path: options.rejectsPath)
+        report.rejectsPath = rejectsPath
+        let folders = [options.output, rejectsPath].filter { $0 != "-" }.map(Self.temporaryFolder(for:))
+        let output = try Self.openSink(options.output)
+        let rejects = try Self.openSink(rejectsPath)
+        defer { for folder in folders { rmdir(folder) } }  // only when empty: another run may use it
         do {
             for input in options.inputs {
                 try process(input: input, output: output, rejects: rejects, report: &report)
@@ -105,6 +118,27 @@ public struct RecordJob<Step: RecordStep> {
         }
         report.seconds = System.monotonicSeconds() - started
         return report
+    }
+
+    /// Files being written live in a hidden folder next to their output (`.glossa-tmp/`), never
+    /// beside it where `OUTPUT*` globs would match them.
+    static func temporaryFolder(for path: String) -> String {
+        let parent = (path as NSString).deletingLastPathComponent
+        return (parent.isEmpty ? "." : parent) + "/.glossa-tmp"
+    }
+
+    /// An atomic sink whose temporary file is removed on SIGTERM/SIGINT; what a SIGKILLed run
+    /// left (there, or as `OUTPUT.tmp-PID` beside the output) is removed first.
+    static func openSink(_ path: String) throws -> ByteSink {
+        if path == "-" { return try openByteSink(path: path) }
+        let folder = temporaryFolder(for: path)
+        TemporaryFiles.removeStale(in: folder)
+        let parent = (path as NSString).deletingLastPathComponent
+        TemporaryFiles.removeStale(in: parent.isEmpty ? "." : parent, prefix: basename(path) + ".tmp-")
+        if mkdir(folder, 0o755) != 0 && errno != EEXIST {
+            throw PipelineError.cannotOpen(path: path, reason: "cannot create \(folder): \(String(cString: strerror(errno)))")
+        }
+        return try openByteSink(path: path, temporaryDirectory: folder, removeOnSignal: true)
     }
 
     private struct Pending {
@@ -134,7 +168,6 @@ public struct RecordJob<Step: RecordStep> {
             let outcomes = processBatch(batch, isText: isText, input: input)
             for (pending, outcome) in zip(batch, outcomes) {
                 report.recordsIn += 1
-                report.bytesIn += pending.bytes.count + 1
                 if let rejection = outcome.rejection {
                     report.rejected += 1
                     report.rejectReasons[rejection.reason, default: 0] += 1
@@ -163,6 +196,8 @@ public struct RecordJob<Step: RecordStep> {
                 if batch.count >= options.batchRecords || batchBytes >= 16 << 20 { try flush() }
             }
             try flush()
+            // Every byte read counts: blank lines, rejected and too-long lines included.
+            report.bytesIn += reader.position
         } catch {
             try? flush()
             throw error

@@ -40,6 +40,9 @@ public final class PipelineRunner {
     /// Stops the run (throwing) after this many segments have been committed: a crash at a
     /// checkpoint, for tests.
     var interruptAfterSegments: Int?
+    /// An output directory holding a different run's output (other definition or inputs) is
+    /// cleared instead of refused (`glossa run --force-restart`).
+    public var forceRestart = false
     private var segmentsCommitted = 0
     private var stages: [PipelineStage] = []
 
@@ -68,6 +71,7 @@ public final class PipelineRunner {
             case let .normalize(f, form):
                 var c = Normalizer.Configuration.default
                 if let form {
+                    // The YAML reader checked the form (with its line); this guards configs built in code.
                     guard let parsed = Normalizer.Form(rawValue: form) else { throw PipelineError.invalidArgument("unknown normalization form \(form)") }
                     c.form = parsed
                 }
@@ -113,15 +117,28 @@ public final class PipelineRunner {
         }
     }
 
-    /// Input files: globs (`*`, `?` in the last component) and directories expanded, sorted.
+    /// Input files: globs (`*`, `?` in the last component) and directories expanded to the
+    /// regular files in them (hidden ones left out), sorted. A path that matches no file is an
+    /// error naming the definition's file and line.
     public static func units(_ config: PipelineConfig) throws -> [String] {
         var out: [String] = []
         let fm = FileManager.default
-        for pattern in config.input.paths {
+        func isFile(_ path: String) -> Bool {
+            var isDirectory: ObjCBool = false
+            return fm.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
+        for (k, pattern) in config.input.paths.enumerated() {
+            let line = k < config.input.pathLines.count ? config.input.pathLines[k] : 1
+            func fail(_ message: String) -> PipelineConfig.ConfigError {
+                PipelineConfig.ConfigError(file: config.file, line: line, message: message)
+            }
             var isDirectory: ObjCBool = false
             if fm.fileExists(atPath: pattern, isDirectory: &isDirectory) {
                 if isDirectory.boolValue {
-                    out += (try fm.contentsOfDirectory(atPath: pattern)).filter { !$0.hasPrefix(".") }.sorted().map { pattern + "/" + $0 }
+                    let files = (try? fm.contentsOfDirectory(atPath: pattern))?.filter { !$0.hasPrefix(".") }.sorted()
+                        .map { pattern + "/" + $0 }.filter(isFile) ?? []
+                    if files.isEmpty { throw fail("input.paths: directory '\(pattern)' has no input files") }
+                    out += files
                 } else {
                     out.append(pattern)
                 }
@@ -129,11 +146,12 @@ public final class PipelineRunner {
                 let directory = (pattern as NSString).deletingLastPathComponent
                 let name = (pattern as NSString).lastPathComponent
                 let matches = ((try? fm.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? [])
-                    .filter { fnmatch(name, $0, 0) == 0 }.sorted()
-                if matches.isEmpty { throw PipelineError.cannotOpen(path: pattern, reason: "no file matches") }
-                out += matches.map { directory.isEmpty ? $0 : directory + "/" + $0 }
+                    .filter { !$0.hasPrefix(".") && fnmatch(name, $0, 0) == 0 }.sorted()
+                    .map { directory.isEmpty ? $0 : directory + "/" + $0 }.filter(isFile)
+                if matches.isEmpty { throw fail("input.paths: '\(pattern)' matches no file (relative paths are read from \(fm.currentDirectoryPath))") }
+                out += matches
             } else {
-                throw PipelineError.cannotOpen(path: pattern, reason: "no such file")
+                throw fail("input.paths: no such file or directory '\(pattern)' (relative paths are read from \(fm.currentDirectoryPath))")
             }
         }
         return out.flatMap { split($0, bytes: config.input.splitBytes) }
@@ -185,21 +203,27 @@ public final class PipelineRunner {
     /// The copy of the pipeline definition a run leaves in its output directory.
     public static func definitionPath(_ directory: String) -> String { "\(directory)/.glossa/pipeline.yaml" }
 
-    /// Where the completion marker of input unit `index` lives.
-    public static func markerPath(_ directory: String, unit index: Int) -> String {
-        "\(directory)/.glossa/units/\(String(index).leftPadded(to: 5)).json"
+    /// Where the completion marker of an input unit lives (named by the unit's stable id).
+    public static func markerPath(_ directory: String, unit: String) -> String {
+        "\(directory)/.glossa/units/\(UnitNames.id(unit)).json"
     }
 
     public func run() throws -> Report {
         let started = Date()
         var report = Report()
-        let all = try Self.units(config)
         let directory = config.output.directory
-        try FileManager.default.createDirectory(atPath: directory + "/.glossa/units", withIntermediateDirectories: true)
+        if let problem = OutputPaths.directoryProblem(directory) { throw PipelineError.invalidArgument(problem) }
+        if let problem = OutputPaths.templateProblem(config.output.path) { throw PipelineError.invalidArgument(problem) }
+        let all = try Self.units(config)
+        try OutputPaths.makeDirectory(directory)
+        try OutputPaths.makeDirectory(directory + "/.glossa/units")
         // Files being written live in this rank's scratch folder until they are renamed into
         // place; whatever a killed run left there is thrown away.
         try? FileManager.default.removeItem(atPath: temporaryDirectory)
-        try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
+        try OutputPaths.makeDirectory(temporaryDirectory)
+        try RunFingerprint(config: config, units: all).claim(directory, config: config, forceRestart: forceRestart,
+                                                             temporaryDirectory: temporaryDirectory, log: log)
+        try OutputPaths.makeDirectory(directory + "/.glossa/units")
         let definition = Self.definitionPath(directory)
         if FileManager.default.contents(atPath: definition) != Data(config.source.utf8) {
             let sink = try AtomicFileSink(path: definition, temporaryDirectory: temporaryDirectory)
@@ -208,7 +232,7 @@ public final class PipelineRunner {
         }
         for (index, unit) in all.enumerated() where Self.rank(of: unit, worldSize: worldSize) == rank {
             report.units += 1
-            let marker = Self.markerPath(directory, unit: index)
+            let marker = Self.markerPath(directory, unit: unit)
             if let done = UnitMarker.read(marker), done.fingerprint == config.fingerprint, done.input == unit {
                 report.skippedUnits += 1
                 report.add(done)
@@ -226,9 +250,9 @@ public final class PipelineRunner {
         return report
     }
 
-    /// Where the checkpoint of segment `segment` of unit `index` lives.
-    static func segmentPath(_ directory: String, unit index: Int, segment: Int) -> String {
-        "\(directory)/.glossa/units/\(String(index).leftPadded(to: 5)).\(String(segment).leftPadded(to: 5)).json"
+    /// Where the checkpoint of segment `segment` of a unit lives.
+    static func segmentPath(_ directory: String, unit: String, segment: Int) -> String {
+        "\(directory)/.glossa/units/\(UnitNames.id(unit)).\(String(segment).leftPadded(to: 5)).json"
     }
 
     /// A unit is read in segments of `checkpointRecords` input lines. Each segment's shards are
@@ -242,7 +266,7 @@ public final class PipelineRunner {
         var segment = 0, resumed = 0
         let started = Date()
         while true {
-            let path = Self.segmentPath(directory, unit: index, segment: segment)
+            let path = Self.segmentPath(directory, unit: unit, segment: segment)
             if let done = UnitMarker.read(path), done.fingerprint == config.fingerprint, done.input == unit {
                 while lines.number < done.endLine, try lines.next() != nil {}
                 marker.merge(done)
@@ -261,16 +285,17 @@ public final class PipelineRunner {
             segment += 1
             if done.isLast { break }
         }
-        for s in 0..<segment { try? FileManager.default.removeItem(atPath: Self.segmentPath(directory, unit: index, segment: s)) }
+        for s in 0..<segment { try? FileManager.default.removeItem(atPath: Self.segmentPath(directory, unit: unit, segment: s)) }
         return (marker, resumed)
     }
 
     private func process(segment: Int, of unit: String, index: Int, lines: UnitLines, started: Date) throws -> UnitMarker {
         let template = try PathTemplate(config.output.path)
-        let name = String(index).leftPadded(to: 5) + "-" + String(segment).leftPadded(to: 4)
+        // Named by the unit's stable id, never its position among the inputs.
+        let name = UnitNames.id(unit) + "-" + String(segment).leftPadded(to: 4)
         let output = ShardedWriter(directory: config.output.directory, template: template, maxRecords: config.output.maxRecords,
                                    maxBytes: config.output.maxBytes, rank: rank, unit: name,
-                                   temporaryDirectory: temporaryDirectory)
+                                   temporaryDirectory: temporaryDirectory, avoidingReservedNames: true)
         let rejects = ShardedWriter(directory: config.output.directory, template: try PathTemplate("rejects/part-${rank}-${shard}.jsonl.zst"),
                                     maxRecords: config.output.maxRecords, maxBytes: config.output.maxBytes, rank: rank, unit: name,
                                     temporaryDirectory: temporaryDirectory)
@@ -279,6 +304,18 @@ public final class PipelineRunner {
             let isText = config.input.format == .text || (config.input.format == .auto && (lines.path.hasSuffix(".txt") || lines.path.hasSuffix(".txt.zst")))
             let inputName = (lines.path as NSString).lastPathComponent
             var batch: [(PipelineRecord, line: Int, offset: Int, raw: [UInt8])] = []
+            // Rejects name the file's line; a byte range's lines are numbered from its start,
+            // so its first line's number in the file is looked up once, when first needed.
+            var lineBase: Int?
+            func fileLine(_ number: Int) throws -> Int {
+                if lines.range == nil { return number }
+                if lineBase == nil {
+                    lineBase = try lines.fileLineBase(RangeLineCounter(cacheDirectory: config.output.directory + "/.glossa/newlines",
+                                                                       temporaryDirectory: temporaryDirectory),
+                                                      split: config.input.splitBytes)
+                }
+                return number + (lineBase ?? 0)
+            }
             func flush() throws {
                 guard !batch.isEmpty else { return }
                 var records = batch.map(\.0)
@@ -288,7 +325,7 @@ public final class PipelineRunner {
                     if let rejection = record.rejection {
                         marker.rejected += 1
                         marker.rejectReasons[rejection.reason, default: 0] += 1
-                        try rejects.write(RecordLines.reject(input: unit, line: batch[k].line, offset: batch[k].offset, rejection, raw: batch[k].raw))
+                        try rejects.write(RecordLines.reject(input: unit, line: try fileLine(batch[k].line), offset: batch[k].offset, rejection, raw: batch[k].raw))
                     } else {
                         marker.recordsOut += 1
                         var line: [UInt8] = []
@@ -433,6 +470,8 @@ final class UnitLines {
     private let source: ByteSource
     private let reader: LineReader
     private var skipped = 0
+    /// The byte before the range is a line feed (the skipped partial line was empty).
+    private var startsOnLine = false
     private var finished = false
     private let size: Double
     private(set) var number = 0
@@ -451,7 +490,7 @@ final class UnitLines {
             // previous range, unless that byte is a line feed, when it is empty.
             source = try FileSource(path: path, offset: range.lowerBound - 1)
             reader = LineReader(source, baseOffset: range.lowerBound - 1)
-            _ = try reader.next()
+            if case let .text(bytes, _, _)? = try reader.next() { startsOnLine = bytes.isEmpty }
             skipped = 1
         } else {
             source = try openByteSource(path: path)
@@ -471,6 +510,15 @@ final class UnitLines {
             number = n - skipped
             return .tooLong(bytes: length, number: number, offset: offset)
         }
+    }
+
+    /// What to add to a line number of this unit to get the file's line number: 0 for a whole
+    /// file; for a range starting at s, the line feeds before s - 1, plus one (the line read
+    /// first from s - 1 is the previous range's, unless byte s - 1 is itself a line feed).
+    func fileLineBase(_ counter: RangeLineCounter, split: Int) throws -> Int {
+        guard let range, range.lowerBound > 0 else { return 0 }
+        let feeds = try counter.lineFeeds(in: path, before: range.lowerBound, split: split)
+        return feeds + 1 - (startsOnLine ? 1 : 0)
     }
 
     var fractionRead: Double {

@@ -83,13 +83,17 @@ public final class ShardedWriter {
     let rank: Int
     let unit: String
     let temporaryDirectory: String?
+    /// Paths whose first component came out as one the runner owns (`rejects`, `.glossa`)
+    /// get a leading "_" (outputs; the rejects writer itself writes under rejects/).
+    let avoidingReservedNames: Bool
     private var open: [String: Open] = [:]       // by language
     private var counters: [String: Int] = [:]
     public private(set) var published: [ShardInfo] = []
 
     public init(directory: String, template: PathTemplate, maxRecords: Int, maxBytes: Int, rank: Int, unit: String,
-                temporaryDirectory: String? = nil) {
+                temporaryDirectory: String? = nil, avoidingReservedNames: Bool = false) {
         self.temporaryDirectory = temporaryDirectory
+        self.avoidingReservedNames = avoidingReservedNames
         self.directory = directory
         self.template = template
         self.maxRecords = max(1, maxRecords)
@@ -105,7 +109,8 @@ public final class ShardedWriter {
         if open[language] == nil {
             let n = counters[language, default: 0]
             counters[language] = n + 1
-            let relative = template.path(rank: rank, shard: "\(unit)-\(String(n).leftPadded(to: 4))", language: language)
+            let resolved = template.path(rank: rank, shard: "\(unit)-\(String(n).leftPadded(to: 4))", language: language)
+            let relative = avoidingReservedNames ? OutputPaths.avoidingReserved(resolved) : resolved
             let full = directory + "/" + relative
             try makeDirectories(for: full)
             let file = try AtomicFileSink(path: full, temporaryDirectory: temporaryDirectory)
@@ -139,10 +144,6 @@ public final class ShardedWriter {
 
     private func makeDirectories(for path: String) throws {
         let parent = (path as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-        } catch {
-            throw PipelineError.writeFailed(path: parent, reason: error.localizedDescription)
-        }
+        try OutputPaths.makeDirectory(parent)
     }
 }

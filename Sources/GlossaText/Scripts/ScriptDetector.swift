@@ -206,6 +206,17 @@ public struct ScriptDetector: Sendable {
         return "Hani"
     }
 
+    /// Whether `code` is an ISO 15924 script code ICU knows, written as the detector writes
+    /// them: four letters, the first upper case ("Latn", "Cyrl", "Hans", "Jpan").
+    public static func isScriptCode(_ code: String) -> Bool {
+        let letters = Array(code.unicodeScalars)
+        guard letters.count == 4, ("A"..."Z").contains(letters[0]), letters.dropFirst().allSatisfy({ ("a"..."z").contains($0) }) else {
+            return false
+        }
+        let script = glossa_script_from_code(code)
+        return script >= 0 && Self.code(script) == code
+    }
+
     // MARK: - ICU plumbing
 
     static func code(_ script: Int32) -> String {
