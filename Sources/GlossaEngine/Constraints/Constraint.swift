@@ -103,6 +103,8 @@ public final class VocabularyTrie: @unchecked Sendable {
     private var depths: [Int32] = []
     private var subtreeEnds: [Int32] = []
     private var tokens: [Int32] = []           // the token ending at a node, or -1
+    private let excluded: Set<Int>
+    private var byteTokens = [Int?](repeating: nil, count: 256)
     private var duplicates: [Int32: [Int32]] = [:]
     private(set) var maxDepth = 0
 
@@ -121,12 +123,16 @@ public final class VocabularyTrie: @unchecked Sendable {
 
     init(_ tokenizer: Tokenizer) {
         size = tokenizer.vocabularySize
-        let added = Set(tokenizer.addedTokens.map(\.id))
+        // Added tokens (special or not) and tokens without bytes never appear in a constraint.
+        var excluded = Set(tokenizer.addedTokens.map(\.id))
         var entries: [(bytes: [UInt8], id: Int)] = []
-        for id in 0..<size where !added.contains(id) {
+        for id in 0..<size where !excluded.contains(id) {
             let b = tokenizer.bytes(of: id)
-            if !b.isEmpty { entries.append((b, id)) }
+            if b.isEmpty { excluded.insert(id); continue }
+            entries.append((b, id))
+            if b.count == 1, byteTokens[Int(b[0])] == nil { byteTokens[Int(b[0])] = id }
         }
+        self.excluded = excluded
         entries.sort { $0.bytes.lexicographicallyPrecedes($1.bytes) }
         var path: [(byte: UInt8, node: Int)] = []
         for entry in entries {
@@ -146,6 +152,12 @@ public final class VocabularyTrie: @unchecked Sendable {
         }
         while let last = path.popLast() { subtreeEnds[last.node] = Int32(bytes.count) }
     }
+
+    /// Whether a token may appear inside a constraint (added and special tokens never do).
+    public func isOrdinary(_ id: Int) -> Bool { id >= 0 && id < size && !excluded.contains(id) }
+
+    /// The token of a single byte (byte-level vocabularies have one for each).
+    public func byteToken(_ byte: UInt8) -> Int? { byteTokens[Int(byte)] }
 
     /// Every token whose bytes keep the automaton alive from `state`.
     func walk(from state: ConstraintState, _ automaton: ByteAutomaton) -> TokenMask {

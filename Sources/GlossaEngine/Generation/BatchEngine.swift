@@ -21,6 +21,12 @@ public struct GenerationRequest: Sendable {
     public var logprobs: Int? = nil
     /// Log-probabilities of the prompt's tokens (each given the ones before it), for scoring.
     public var promptLogprobs = false
+    /// What the answer must look like (choice, regex, JSON Schema, grammar); nil = free. In
+    /// thinking mode it applies to the answer after `</think>`; the thinking stays free.
+    public var constraint: Constraint? = nil
+    /// Whether the model is to think first (Qwen3 thinking mode); nil = derived from the input.
+    /// `BatchEngine.prepare` sets it when it replaces messages by their tokens.
+    public var thinkingExpected: Bool? = nil
     /// Called on the engine's thread with each generated token's entry as soon as it exists,
     /// before the token's text event (a streaming server sends them along with the text).
     public var onLogprob: (@Sendable (TokenLogprob) -> Void)? = nil
@@ -171,6 +177,10 @@ public final class BatchEngine: @unchecked Sendable {
         var decoder: Tokenizer.StreamingDecoder
         var output = GenerationOutput()
         var inThinking: Bool
+        /// Thinking mode under a constraint: `<think>` is the first token, forced.
+        var awaitingThinking: Bool
+        /// Where the answer stands in the request's constraint.
+        var constraintState: ConstraintState
         var answerTokens = 0
         var finished = false
         private let cancelLock = NSLock()
@@ -183,7 +193,7 @@ public final class BatchEngine: @unchecked Sendable {
         let onEvent: (GenerationEvent) -> Void
 
         init(index: Int, request: GenerationRequest, prompt: [Int], reservation: Reservation, refusal: RequestRefusal?,
-             stops: Set<Int>, tokenizer: Tokenizer, thinkOpen: Int?, onEvent: @escaping (GenerationEvent) -> Void) {
+             stops: Set<Int>, tokenizer: Tokenizer, thinkOpen: Int?, thinkingExpected: Bool, onEvent: @escaping (GenerationEvent) -> Void) {
             self.index = index
             self.request = request
             self.prompt = prompt
@@ -195,6 +205,8 @@ public final class BatchEngine: @unchecked Sendable {
             sampler = Sampler(request.sampling)
             decoder = Tokenizer.StreamingDecoder(tokenizer)
             inThinking = thinkOpen.map { prompt.suffix(2).contains($0) } ?? false
+            awaitingThinking = request.constraint != nil && thinkingExpected && !inThinking && thinkOpen != nil
+            constraintState = request.constraint?.start ?? -1
             output.promptTokens = prompt.count
             self.onEvent = onEvent
         }
@@ -210,6 +222,22 @@ public final class BatchEngine: @unchecked Sendable {
             if request.thinkingBudget == 0 { thinking = false }
             return model.tokenizer.encode(model.template.render(m, enableThinking: thinking))
         }
+    }
+
+    /// Whether a request's prompt puts the model in thinking mode (Qwen3 chat with thinking on).
+    public func thinkingExpected(_ request: GenerationRequest) -> Bool {
+        if let expected = request.thinkingExpected { return expected }
+        guard case let .messages(m) = request.input, model.template == .qwen3, request.thinkingBudget != 0 else { return false }
+        return ChatTemplate.thinkingEnabled(m, enableThinking: request.enableThinking)
+    }
+
+    /// The request with its prompt tokenized and checked (`validatedPrompt`): what a server
+    /// hands to `stream` so that the prompt is tokenized once.
+    public func prepare(_ request: GenerationRequest) throws(RequestRefusal) -> GenerationRequest {
+        var prepared = request
+        prepared.thinkingExpected = thinkingExpected(request)
+        prepared.input = .tokens(try validatedPrompt(request))
+        return prepared
     }
 
     /// The most tokens one sequence may hold: the model's context, or the KV budget when smaller.
@@ -368,7 +396,8 @@ public final class BatchEngine: @unchecked Sendable {
         var prompt: [Int] = [], refusal: RequestRefusal?
         do { prompt = try validatedPrompt(r) } catch { refusal = error }
         return Sequence(index: i, request: r, prompt: prompt, reservation: reservation(promptTokens: prompt.count, r), refusal: refusal,
-                        stops: model.stopTokens.union(r.stopTokens), tokenizer: model.tokenizer, thinkOpen: thinkOpen, onEvent: onEvent)
+                        stops: model.stopTokens.union(r.stopTokens), tokenizer: model.tokenizer, thinkOpen: thinkOpen,
+                        thinkingExpected: thinkingExpected(r), onEvent: onEvent)
     }
 
     private func fail(_ s: Sequence, _ message: String) {
@@ -438,8 +467,24 @@ public final class BatchEngine: @unchecked Sendable {
 
     /// Samples the next token of `s` and applies stops, thinking state and the budget.
     private func advance(_ s: Sequence, logits: [Float]) {
-        let next = s.sampler.sample(logits, history: s.output.tokens)
+        let next: Int
+        let constrained = s.request.constraint.flatMap { s.inThinking ? nil : $0 }
+        if s.awaitingThinking, let open = thinkOpen {
+            next = open
+            s.awaitingThinking = false
+        } else if let constraint = constrained {
+            guard let chosen = constrainedChoice(s, constraint, logits) else {
+                fail(s, "internal: the constraint allows no token after \(s.output.tokens.count) tokens")
+                return
+            }
+            next = chosen
+        } else {
+            next = s.sampler.sample(logits, history: s.output.tokens)
+        }
         if s.stops.contains(next) { s.output.stopReason = .stop; finish(s); return }
+        if let constraint = constrained {
+            s.constraintState = constraint.advance(s.constraintState, bytes: model.tokenizer.bytes(of: next))
+        }
         if let top = s.request.logprobs {
             let entry = TokenLogprob.from(logits, token: next, top: top)
             if s.output.logprobs == nil { s.output.logprobs = [] }
@@ -457,8 +502,8 @@ public final class BatchEngine: @unchecked Sendable {
             finish(s)
             return
         }
-        if !s.inThinking && s.answerTokens >= s.maxTokens { s.output.stopReason = .length; finish(s); return }
-        if let cache = s.cache, cache.count + 1 >= cache.capacity { s.output.stopReason = .length; finish(s); return }
+        if !s.inThinking && s.answerTokens >= s.maxTokens { completeConstraint(s); s.output.stopReason = .length; finish(s); return }
+        if let cache = s.cache, cache.count + 1 >= cache.capacity { completeConstraint(s); s.output.stopReason = .length; finish(s); return }
         // The budget was clamped to the context, so budget + 4 cannot overflow.
         if s.inThinking, let budget = s.thinkingBudget, s.output.thinkingTokens >= budget,
            s.decoder.isCharacterComplete || s.output.thinkingTokens >= budget + 4 {
@@ -474,6 +519,44 @@ public final class BatchEngine: @unchecked Sendable {
             }
             s.pending = [next] + budgetStopTokens
         }
+    }
+
+    /// The next token under a constraint. Greedy requests first take the unconstrained choice
+    /// and keep it when the constraint allows it (the same token a full mask would give, at the
+    /// cost of one token's bytes); otherwise, and always when sampling, every token the
+    /// constraint rules out is masked to -inf before the sampler sees the logits. Ending is
+    /// allowed exactly where the constraint is satisfied. Only tokens are removed: the logits of
+    /// the others are untouched, so batch invariance holds.
+    private func constrainedChoice(_ s: Sequence, _ constraint: Constraint, _ logits: [Float]) -> Int? {
+        let vocabulary = VocabularyTrie.of(model.tokenizer)
+        let accepting = constraint.isAccepting(s.constraintState)
+        if s.request.sampling.temperature == 0 {
+            let t = s.sampler.sample(logits, history: s.output.tokens)
+            if s.stops.contains(t) ? accepting
+                : vocabulary.isOrdinary(t) && constraint.advance(s.constraintState, bytes: model.tokenizer.bytes(of: t)) >= 0 {
+                return t
+            }
+        }
+        let mask = constraint.allowedTokens(s.constraintState, vocabulary: vocabulary)
+        var masked = logits
+        var any = false
+        for i in masked.indices {
+            if mask.contains(i) || (accepting && s.stops.contains(i)) { any = true } else { masked[i] = -.infinity }
+        }
+        return any ? s.sampler.sample(masked, history: s.output.tokens) : nil
+    }
+
+    /// When the tokens run out inside a constraint, the fewest bytes that satisfy it are
+    /// appended (not computed by the model), so a constrained answer is always valid; it ends
+    /// with `length`.
+    private func completeConstraint(_ s: Sequence) {
+        guard let constraint = s.request.constraint, !s.inThinking, !s.awaitingThinking,
+              let rest = constraint.shortestCompletion(from: s.constraintState), !rest.isEmpty else { return }
+        let vocabulary = VocabularyTrie.of(model.tokenizer)
+        let tokens = String(validating: rest, as: UTF8.self).map { model.tokenizer.encode($0, parseSpecialTokens: false) }
+            ?? rest.compactMap { vocabulary.byteToken($0) }
+        for t in tokens { emit(s, t) }
+        s.constraintState = constraint.advance(s.constraintState, bytes: rest)
     }
 
     private func emit(_ s: Sequence, _ id: Int) {
