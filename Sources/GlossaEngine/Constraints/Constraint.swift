@@ -109,14 +109,15 @@ public final class VocabularyTrie: @unchecked Sendable {
     private(set) var maxDepth = 0
 
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var built: [ObjectIdentifier: VocabularyTrie] = [:]
+    /// Tries by tokenizer; each entry holds its tokenizer so that its identifier is never reused.
+    nonisolated(unsafe) private static var built: [ObjectIdentifier: (tokenizer: Tokenizer, trie: VocabularyTrie)] = [:]
 
     /// The trie of `tokenizer`, built once per tokenizer object.
     public static func of(_ tokenizer: Tokenizer) -> VocabularyTrie {
         lock.withLock {
-            if let t = built[ObjectIdentifier(tokenizer)] { return t }
+            if let entry = built[ObjectIdentifier(tokenizer)] { return entry.trie }
             let t = VocabularyTrie(tokenizer)
-            built[ObjectIdentifier(tokenizer)] = t
+            built[ObjectIdentifier(tokenizer)] = (tokenizer, t)
             return t
         }
     }

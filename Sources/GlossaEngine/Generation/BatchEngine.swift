@@ -468,7 +468,7 @@ public final class BatchEngine: @unchecked Sendable {
     /// Samples the next token of `s` and applies stops, thinking state and the budget.
     private func advance(_ s: Sequence, logits: [Float]) {
         let next: Int
-        let constrained = s.request.constraint.flatMap { s.inThinking ? nil : $0 }
+        let constrained = s.request.constraint.flatMap { s.inThinking || s.awaitingThinking ? nil : $0 }
         if s.awaitingThinking, let open = thinkOpen {
             next = open
             s.awaitingThinking = false
