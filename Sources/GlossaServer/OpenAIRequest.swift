@@ -1,5 +1,5 @@
 import GlossaEngine
-import GlossaPipeline
+import GlossaIO
 
 /// A client error: the HTTP status and the message that goes into the OpenAI-style error body.
 public struct APIError: Error, Sendable {
@@ -43,6 +43,8 @@ struct CompletionRequest {
     /// A text completion's prompt given as token ids.
     var tokens: [Int]?
     var model: String?
+    /// The shape the answer must have, when the body asks for one (compiled by the server).
+    var constraint: Constraint.Kind?
 
     /// The body must be a JSON object; unknown fields are ignored, as OpenAI-compatible servers do.
     init(kind: Kind, body: JSONObject) throws(APIError) {
@@ -96,6 +98,7 @@ struct CompletionRequest {
             echo = try f.bool("echo") ?? false
             generation.promptLogprobs = echo && generation.logprobs != nil
         }
+        constraint = try Self.constraint(body)
         stream = try f.bool("stream") ?? false
         choices = try f.int("n", min: 1, max: 16) ?? 1
         if echo && stream { throw APIError(400, "echo is not supported with stream") }
@@ -122,6 +125,54 @@ struct CompletionRequest {
         default: throw APIError(400, "'stop' must be a string or a list of at most 16 strings")
         }
         if generation.stopStrings.contains("") { throw APIError(400, "'stop' strings must not be empty") }
+    }
+
+    /// The constraint a body asks for: OpenAI's `response_format` (`json_object`, `json_schema`),
+    /// vLLM's `guided_choice` / `guided_regex` / `guided_json` / `guided_grammar`, or llama.cpp's
+    /// `grammar` / `json_schema`. At most one may be given.
+    static func constraint(_ body: JSONObject) throws(APIError) -> Constraint.Kind? {
+        let f = Fields(body)
+        var kinds: [(field: String, kind: Constraint.Kind)] = []
+        switch body["response_format"] {
+        case nil, .null?: break
+        case let .object(format)?:
+            switch format["type"]?.stringValue {
+            case "text": break
+            case "json_object": kinds.append(("response_format", .jsonObject))
+            case "json_schema":
+                guard let schema = format["json_schema"]?.objectValue?["schema"] else {
+                    throw APIError(400, "'response_format.json_schema.schema' is required for type json_schema")
+                }
+                kinds.append(("response_format", .jsonSchema(schema)))
+            default: throw APIError(400, "'response_format.type' must be text, json_object or json_schema")
+            }
+        default: throw APIError(400, "'response_format' must be an object")
+        }
+        switch body["guided_choice"] {
+        case nil, .null?: break
+        case let .array(items)? where !items.isEmpty && items.allSatisfy({ $0.stringValue != nil }):
+            kinds.append(("guided_choice", .choice(items.compactMap(\.stringValue))))
+        default: throw APIError(400, "'guided_choice' must be a non-empty list of strings")
+        }
+        if let regex = try f.string("guided_regex") { kinds.append(("guided_regex", .regex(regex))) }
+        if let grammar = try f.string("guided_grammar") { kinds.append(("guided_grammar", .grammar(grammar))) }
+        if let grammar = try f.string("grammar") { kinds.append(("grammar", .grammar(grammar))) }
+        for field in ["guided_json", "json_schema"] {
+            switch body[field] {
+            case nil, .null?: break
+            case let .object(schema)?: kinds.append((field, .jsonSchema(.object(schema))))
+            case let .bool(b)?: kinds.append((field, .jsonSchema(.bool(b))))
+            case let .string(text)?:
+                // vLLM also takes the schema as JSON text.
+                guard let schema = try? JSONParser.parse(text).value else { throw APIError(400, "'\(field)' is not valid JSON") }
+                kinds.append((field, .jsonSchema(schema)))
+            default: throw APIError(400, "'\(field)' must be a JSON Schema object")
+            }
+        }
+        guard kinds.count <= 1 else {
+            throw APIError(400, "only one constraint may be given; this request has " + kinds.map { "'\($0.field)'" }.joined(separator: " and "))
+        }
+        return kinds.first?.kind
     }
 
     /// A message's text: a string, null, or a list of `{"type": "text", "text": ...}` parts.

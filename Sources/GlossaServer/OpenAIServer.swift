@@ -99,6 +99,9 @@ public final class OpenAIServer: Sendable {
     public let options: ServerOptions
     let admission: Admission
     private let counter = Mutex(0)
+    /// Compiled constraints by their definition: the same schema in many requests is compiled
+    /// once and keeps its token masks warm.
+    let constraints = ConstraintCache(capacity: 64)
 
     public init(engine: BatchEngine, options: ServerOptions) {
         self.engine = engine
@@ -161,7 +164,12 @@ public final class OpenAIServer: Sendable {
             // Refused here, before anything is computed or streamed: an empty prompt, an unknown
             // token id, a prompt longer than the context. The engine gets the tokens, not the
             // text again.
-            do { parsed.generation.input = .tokens(try engine.validatedPrompt(parsed.generation)) } catch { throw APIError(error) }
+            do { parsed.generation = try engine.prepare(parsed.generation) } catch { throw APIError(error) }
+            if let kind = parsed.constraint {
+                do { parsed.generation.constraint = try constraints.compile(kind) } catch {
+                    throw APIError(400, "invalid constraint: \(error.message)", code: "invalid_constraint")
+                }
+            }
             guard parsed.choices <= options.maxPending else {
                 throw APIError(400, "n = \(parsed.choices) exceeds the server's limit of \(options.maxPending) pending requests")
             }

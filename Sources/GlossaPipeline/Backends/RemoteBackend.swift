@@ -170,6 +170,18 @@ public final class RemoteBackend: InferenceBackend, @unchecked Sendable {
         if !r.stopStrings.isEmpty { body["stop"] = .array(r.stopStrings.map(JSONValue.string)) }
         body["chat_template_kwargs"] = .object(JSONObject(["enable_thinking": .bool(r.enableThinking)]))
         if let budget = r.thinkingBudget { body["thinking_budget"] = .number(String(budget)) }
+        // Constraints as OpenAI (schemas, JSON objects) or vLLM (the rest) take them.
+        switch r.constraint?.kind {
+        case nil: break
+        case let .jsonSchema(schema)?:
+            body["response_format"] = .object(JSONObject(["type": .string("json_schema"), "json_schema": .object(JSONObject([
+                "name": .string("output"), "schema": schema, "strict": .bool(true),
+            ]))]))
+        case .jsonObject?, .json?: body["response_format"] = .object(JSONObject(["type": .string("json_object")]))
+        case let .choice(options)?: body["guided_choice"] = .array(options.map(JSONValue.string))
+        case let .regex(pattern)?: body["guided_regex"] = .string(pattern)
+        case let .grammar(text)?: body["guided_grammar"] = .string(text)
+        }
         return .object(body)
     }
 
