@@ -87,6 +87,8 @@ public final class PipelineRunner {
                 return TranslateStage(backend: try engineBackend(), options: options, fields: fields, metadataField: config.metadataField)
             case let .classify(options):
                 return ClassifyStage(backend: try engineBackend(), options: options, fields: fields, metadataField: config.metadataField)
+            case let .extract(options):
+                return ExtractStage(backend: try engineBackend(), options: options, fields: fields, metadataField: config.metadataField)
             }
         }
     }
