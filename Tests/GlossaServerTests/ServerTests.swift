@@ -299,6 +299,39 @@ func events(_ body: String) -> [String] {
     /// A server with room for one request answers 429 to the rest; the backend waits the
     /// Retry-After and tries again until every request is answered. A server that is not there is
     /// an error naming it, after the allowed retries.
+    /// The extract stage sends its schema as `response_format`; the server's constrained
+    /// greedy answers are the embedded engine's, object for object.
+    @Test func extractionIsTheSameEmbeddedOrRemote() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("glossa-extract-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let input = dir + "/tickets.jsonl"
+        let head = Process()
+        head.executableURL = URL(fileURLWithPath: "/bin/sh")
+        head.arguments = ["-c", "zstd -qdc '\(root.path)/corpora/sample-tickets.jsonl.zst' | head -n 3 > '\(input)'"]
+        try head.run()
+        head.waitUntilExit()
+        func yaml(_ output: String, _ engine: String) throws -> String {
+            let triage = try String(contentsOfFile: root.path + "/pipelines/triage-tickets.yaml", encoding: .utf8)
+            let body = triage.components(separatedBy: "\nengine:")[0]
+            return body.replacingOccurrences(of: "corpora/sample-tickets.jsonl.zst", with: input)
+                .replacingOccurrences(of: "out/triage-tickets", with: output)
+                .replacingOccurrences(of: "${language}/triage-${rank}-${shard}.jsonl.zst", with: "part-${rank}-${shard}.jsonl.zst")
+                + "\nengine:\n" + engine + "\n"
+        }
+        let embedded = try await run(try yaml(dir + "/embedded", "  model: default"), at: dir + "/embedded.yaml")
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let remote = try await run(try yaml(dir + "/remote", "  backend: remote\n  url: \(server.baseURL)/v1\n  model: \(servedName)"), at: dir + "/remote.yaml")
+        #expect(embedded.recordsOut == 3 && remote.recordsOut == 3)
+        let a = try records(dir + "/embedded"), b = try records(dir + "/remote")
+        #expect(a.count == 3 && a.count == b.count)
+        for (x, y) in zip(a, b) {
+            let triage = x["metadata"]?.objectValue?["triage"]
+            #expect(triage != nil && triage == y["metadata"]?.objectValue?["triage"], "\(x["id"] ?? .null)")
+        }
+    }
+
     @Test func retriesOn429AndReportsAnUnreachableServer() async throws {
         let server = try ServerProcess(arguments: ["--max-pending", "1"])
         defer { server.stop() }
