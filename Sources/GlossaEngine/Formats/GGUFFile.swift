@@ -54,9 +54,10 @@ public final class GGUFFile: @unchecked Sendable {
     static let smallestTensorInfo = 24
     /// A key length (8), a value type (4) and the smallest value (1 byte).
     static let smallestKeyValue = 13
-    /// Elements of a non-string array decoded up front (a vocabulary's token types are ~152K);
-    /// each becomes a `Value`, so a larger array would cost many times its bytes in memory.
-    static let largestDecodedArray = 1 << 24
+    /// Elements of an array decoded up front (a vocabulary's token types are ~152K): each
+    /// becomes a 24-byte `Value`, so a one-byte-per-element array costs 24 times its size in
+    /// memory. Large string arrays are not decoded up front and have no such limit.
+    static let largestDecodedArray = 1 << 22
     /// Arrays of arrays are legal but unused by any model; the bound keeps recursion shallow.
     static let deepestArrayNesting = 4
 
