@@ -1,6 +1,12 @@
 import CGlossaKernels
 import Foundation
 
+/// `s` in quotes for an error message, cut short: names and keys from a crafted file can be
+/// as long as the file.
+func quoted(_ s: String) -> String {
+    s.utf8.count <= 120 ? "'\(s)'" : "'\(s.prefix(100))…' (\(s.utf8.count) bytes)"
+}
+
 /// A memory-mapped GGUF (v2/v3) file: typed metadata, tensor infos, aligned tensor data.
 ///
 /// Every count, length, dimension and offset in the file is untrusted: each is converted with
@@ -29,6 +35,19 @@ public final class GGUFFile: @unchecked Sendable {
             case let .uint(v): Double(v)
             case let .int(v): Double(v)
             default: nil
+            }
+        }
+
+        /// The value for an error message: short whatever the file holds.
+        var summary: String {
+            switch self {
+            case let .uint(v): "\(v)"
+            case let .int(v): "\(v)"
+            case let .float(v): "\(v)"
+            case let .bool(v): "\(v)"
+            case let .string(s): "the string \(quoted(s))"
+            case let .array(values): "an array of \(values.count) values"
+            case let .strings(count, _): "an array of \(count) strings"
             }
         }
     }
@@ -84,10 +103,10 @@ public final class GGUFFile: @unchecked Sendable {
         var metadata: [String: Value] = [:]
         for i in 0..<kvCount {
             let key = try r.string("the key of metadata entry \(i)")
-            let type = try r.u32("the type of metadata '\(key)'")
+            let type = try r.u32("the type of metadata \(quoted(key))")
             let value = try r.value(type: type, key: key)
             guard metadata.updateValue(value, forKey: key) == nil else {
-                throw .invalidFile(path: path, reason: "metadata '\(key)' appears twice")
+                throw .invalidFile(path: path, reason: "metadata \(quoted(key)) appears twice")
             }
         }
         var tensors: [TensorInfo] = []
@@ -95,21 +114,21 @@ public final class GGUFFile: @unchecked Sendable {
         var names = Set<String>()
         for i in 0..<tensorCount {
             let name = try r.string("the name of tensor \(i)")
-            guard names.insert(name).inserted else { throw .invalidFile(path: path, reason: "tensor '\(name)' appears twice") }
-            let dimensionCount = try r.u32("the dimension count of tensor '\(name)'")
-            guard dimensionCount <= 8 else { throw .invalidFile(path: path, reason: "tensor '\(name)' has \(dimensionCount) dimensions (at most 8)") }
+            guard names.insert(name).inserted else { throw .invalidFile(path: path, reason: "tensor \(quoted(name)) appears twice") }
+            let dimensionCount = try r.u32("the dimension count of tensor \(quoted(name))")
+            guard dimensionCount <= 8 else { throw .invalidFile(path: path, reason: "tensor \(quoted(name)) has \(dimensionCount) dimensions (at most 8)") }
             var shape: [Int] = []
             for d in 0..<Int(dimensionCount) {
-                let raw = try r.u64("dimension \(d) of tensor '\(name)'")
+                let raw = try r.u64("dimension \(d) of tensor \(quoted(name))")
                 guard let n = Int(exactly: raw) else {
-                    throw .invalidFile(path: path, reason: "tensor '\(name)': dimension \(d) is \(raw), too large for any file")
+                    throw .invalidFile(path: path, reason: "tensor \(quoted(name)): dimension \(d) is \(raw), too large for any file")
                 }
                 shape.append(n)
             }
-            let type = try r.u32("the type of tensor '\(name)'")
-            let rawOffset = try r.u64("the data offset of tensor '\(name)'")
+            let type = try r.u32("the type of tensor \(quoted(name))")
+            let rawOffset = try r.u64("the data offset of tensor \(quoted(name))")
             guard let offset = Int(exactly: rawOffset) else {
-                throw .invalidFile(path: path, reason: "tensor '\(name)': data offset \(rawOffset) is too large for any file")
+                throw .invalidFile(path: path, reason: "tensor \(quoted(name)): data offset \(rawOffset) is too large for any file")
             }
             tensors.append(TensorInfo(name: name, dimensions: shape, type: type, offset: offset))
         }
@@ -117,7 +136,7 @@ public final class GGUFFile: @unchecked Sendable {
         if let value = metadata["general.alignment"] {
             // ggml requires a power of two (and rounds offsets with a mask).
             guard let a = value.int, a > 0, a & (a - 1) == 0 else {
-                throw .invalidFile(path: path, reason: "metadata 'general.alignment' is \(value), not a power of two")
+                throw .invalidFile(path: path, reason: "metadata 'general.alignment' is \(value.summary), not a power of two")
             }
             alignment = a
         } else {
@@ -131,11 +150,11 @@ public final class GGUFFile: @unchecked Sendable {
         let available = data.count - dataOffset
         for t in tensors {
             guard t.offset % alignment == 0 else {
-                throw .invalidFile(path: path, reason: "tensor '\(t.name)': data offset \(t.offset) is not a multiple of the alignment \(alignment)")
+                throw .invalidFile(path: path, reason: "tensor \(quoted(t.name)): data offset \(t.offset) is not a multiple of the alignment \(alignment)")
             }
             guard let size = try Self.byteCount(of: t, path: path) else { continue }
             guard t.offset <= available, size <= available - t.offset else {
-                throw .truncated(path: path, what: "the data of tensor '\(t.name)' (\(size) bytes at offset \(t.offset) of a "
+                throw .truncated(path: path, what: "the data of tensor \(quoted(t.name)) (\(size) bytes at offset \(t.offset) of a "
                                  + "data section of \(available) bytes starting at byte \(dataOffset))")
             }
         }
@@ -153,19 +172,19 @@ public final class GGUFFile: @unchecked Sendable {
         for n in t.dimensions {
             let (product, overflow) = elements.multipliedReportingOverflow(by: n)
             guard !overflow else {
-                throw .invalidFile(path: path, reason: "tensor '\(t.name)': shape \(t.dimensions) has more elements than any file can hold")
+                throw .invalidFile(path: path, reason: "tensor \(quoted(t.name)): shape \(t.dimensions) has more elements than any file can hold")
             }
             elements = product
         }
         // Rows (the first dimension) are whole blocks: kernels step through a row block by block.
         let rowLength = t.dimensions.first ?? 1
         guard rowLength % blockElements == 0 else {
-            throw .invalidFile(path: path, reason: "tensor '\(t.name)': rows of \(rowLength) values are not a whole number of "
+            throw .invalidFile(path: path, reason: "tensor \(quoted(t.name)): rows of \(rowLength) values are not a whole number of "
                                + "\(typeName(t.type)) blocks (\(blockElements) values each)")
         }
         let (bytes, overflow) = (elements / blockElements).multipliedReportingOverflow(by: blockBytes)
         guard !overflow else {
-            throw .invalidFile(path: path, reason: "tensor '\(t.name)': shape \(t.dimensions) of \(typeName(t.type)) needs more bytes than any file holds")
+            throw .invalidFile(path: path, reason: "tensor \(quoted(t.name)): shape \(t.dimensions) of \(typeName(t.type)) needs more bytes than any file holds")
         }
         return bytes
     }
@@ -187,20 +206,20 @@ public final class GGUFFile: @unchecked Sendable {
             r.offset = offset
             var out: [[UInt8]] = []
             out.reserveCapacity(count)
-            for i in 0..<count { out.append(try r.stringBytes("element \(i) of metadata '\(key)'")) }
+            for i in 0..<count { out.append(try r.stringBytes("element \(i) of metadata \(quoted(key))")) }
             return out
         case let .array(values):
             var out: [[UInt8]] = []
             out.reserveCapacity(values.count)
             for (i, element) in values.enumerated() {
                 guard let s = element.string else {
-                    throw .invalidFile(path: path, reason: "metadata '\(key)': element \(i) is \(element), not a string")
+                    throw .invalidFile(path: path, reason: "metadata \(quoted(key)): element \(i) is \(element.summary), not a string")
                 }
                 out.append(Array(s.utf8))
             }
             return out
         default:
-            throw .invalidFile(path: path, reason: "metadata '\(key)' is not a string array")
+            throw .invalidFile(path: path, reason: "metadata \(quoted(key)) is not a string array")
         }
     }
 
@@ -278,7 +297,7 @@ public final class GGUFFile: @unchecked Sendable {
 
         mutating func value(type: UInt32, key: String, depth: Int = 0) throws(EngineError) -> Value {
             // Built only for an error message.
-            func what() -> String { "the value of metadata '\(key)'" }
+            func what() -> String { "the value of metadata \(quoted(key))" }
             switch type {
             case 0: return .uint(UInt64(try load(UInt8.self, what())))
             case 1: return .int(Int64(try load(Int8.self, what())))
@@ -290,22 +309,22 @@ public final class GGUFFile: @unchecked Sendable {
             case 7: return .bool(try load(UInt8.self, what()) != 0)
             case 8: return .string(try string(what()))
             case 9:
-                let elementType = try u32("the element type of metadata '\(key)'")
+                let elementType = try u32("the element type of metadata \(quoted(key))")
                 guard let elementSize = Self.smallestSize(of: elementType) else {
-                    throw .invalidFile(path: path, reason: "metadata '\(key)' is an array of unknown type \(elementType)")
+                    throw .invalidFile(path: path, reason: "metadata \(quoted(key)) is an array of unknown type \(elementType)")
                 }
                 guard elementType != 9 || depth < GGUFFile.deepestArrayNesting else {
-                    throw .invalidFile(path: path, reason: "metadata '\(key)' nests arrays more than \(GGUFFile.deepestArrayNesting) deep")
+                    throw .invalidFile(path: path, reason: "metadata \(quoted(key)) nests arrays more than \(GGUFFile.deepestArrayNesting) deep")
                 }
-                let count = try self.count("the length of array metadata '\(key)'", bytesEach: elementSize)
+                let count = try self.count("the length of array metadata \(quoted(key))", bytesEach: elementSize)
                 if elementType == 8 && count > 1_000 {
                     // Walked (every length checked) but kept as bytes until asked for.
                     let start = offset
-                    for i in 0..<count { try skipString("element \(i) of metadata '\(key)'") }
+                    for i in 0..<count { try skipString("element \(i) of metadata \(quoted(key))") }
                     return .strings(count: count, offset: start)
                 }
                 guard count <= GGUFFile.largestDecodedArray else {
-                    throw .invalidFile(path: path, reason: "metadata '\(key)' is an array of \(count) elements "
+                    throw .invalidFile(path: path, reason: "metadata \(quoted(key)) is an array of \(count) elements "
                                        + "(at most \(GGUFFile.largestDecodedArray) supported)")
                 }
                 var values: [Value] = []
@@ -315,7 +334,7 @@ public final class GGUFFile: @unchecked Sendable {
             case 10: return .uint(try u64(what()))
             case 11: return .int(Int64(bitPattern: try u64(what())))
             case 12: return .float(Double(bitPattern: try u64(what())))
-            default: throw .invalidFile(path: path, reason: "metadata '\(key)' has unknown type \(type)")
+            default: throw .invalidFile(path: path, reason: "metadata \(quoted(key)) has unknown type \(type)")
             }
         }
 

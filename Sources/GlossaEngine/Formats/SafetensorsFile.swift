@@ -49,23 +49,23 @@ public final class SafetensorsFile: @unchecked Sendable {
         for (name, value) in header where name != "__metadata__" {
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
                   let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
-            else { throw .invalidFile(path: path, reason: "tensor '\(name)': the header entry needs a dtype string, a shape of integers and two data_offsets") }
+            else { throw .invalidFile(path: path, reason: "tensor \(quoted(name)): the header entry needs a dtype string, a shape of integers and two data_offsets") }
             guard let size = Self.elementSizes[dtype] else { throw .unsupportedDType(name: name, dtype: dtype) }
             var bytes = size
             for n in shape {
-                guard n >= 0 else { throw .invalidFile(path: path, reason: "tensor '\(name)': shape \(shape) has a negative dimension") }
+                guard n >= 0 else { throw .invalidFile(path: path, reason: "tensor \(quoted(name)): shape \(shape) has a negative dimension") }
                 let (product, overflow) = bytes.multipliedReportingOverflow(by: n)
                 guard !overflow else {
-                    throw .invalidFile(path: path, reason: "tensor '\(name)': shape \(shape) of \(dtype) needs more bytes than any file holds")
+                    throw .invalidFile(path: path, reason: "tensor \(quoted(name)): shape \(shape) of \(dtype) needs more bytes than any file holds")
                 }
                 bytes = product
             }
             let begin = offsets[0], end = offsets[1]
             guard begin >= 0, end >= begin, end - begin == bytes else {
-                throw .invalidFile(path: path, reason: "tensor '\(name)': data_offsets \(offsets) do not hold shape \(shape) of \(dtype) (\(bytes) bytes)")
+                throw .invalidFile(path: path, reason: "tensor \(quoted(name)): data_offsets \(offsets) do not hold shape \(shape) of \(dtype) (\(bytes) bytes)")
             }
             guard end <= available else {
-                throw .truncated(path: path, what: "the data of tensor '\(name)' (bytes \(begin) to \(end) of a data section of \(available) bytes)")
+                throw .truncated(path: path, what: "the data of tensor \(quoted(name)) (bytes \(begin) to \(end) of a data section of \(available) bytes)")
             }
             tensors[name] = TensorInfo(dtype: dtype, shape: shape, range: begin..<end)
         }

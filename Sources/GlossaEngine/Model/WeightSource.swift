@@ -93,7 +93,7 @@ public final class GGUFWeights: WeightSource {
         // an activation format: no dot product takes it as weights.)
         for t in file.tensors {
             guard glossa_block_elements(Int32(bitPattern: t.type)) > 0, t.type != UInt32(GLOSSA_TYPE_Q8_K) else {
-                throw .invalidFile(path: file.path, reason: "tensor '\(t.name)' has type \(GGUFFile.typeName(t.type)), which is not supported")
+                throw .invalidFile(path: file.path, reason: "tensor \(quoted(t.name)) has type \(GGUFFile.typeName(t.type)), which is not supported")
             }
         }
         config = try ModelConfig.gguf(file, hasOutput: infos["output.weight"] != nil)
@@ -185,12 +185,12 @@ extension ModelConfig {
         // count belongs is an error, not a silent fallback to the default.
         func optionalInt(_ key: String) throws(EngineError) -> Int? {
             guard let value = m["\(arch).\(key)"] else { return nil }
-            guard let v = value.int else { throw .invalidConfig(path: file.path, reason: "\(arch).\(key) is \(value), not an integer") }
+            guard let v = value.int else { throw .invalidConfig(path: file.path, reason: "\(arch).\(key) is \(value.summary), not an integer") }
             return v
         }
         func optionalDouble(_ key: String) throws(EngineError) -> Double? {
             guard let value = m["\(arch).\(key)"] else { return nil }
-            guard let v = value.double else { throw .invalidConfig(path: file.path, reason: "\(arch).\(key) is \(value), not a number") }
+            guard let v = value.double else { throw .invalidConfig(path: file.path, reason: "\(arch).\(key) is \(value.summary), not a number") }
             return v
         }
         let hidden = try int("embedding_length"), heads = try int("attention.head_count")

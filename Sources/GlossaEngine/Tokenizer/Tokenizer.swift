@@ -63,11 +63,11 @@ public final class Tokenizer: @unchecked Sendable {
         // Hugging Face tokenizers: skipping it would silently tokenize differently.
         for (rank, merge) in mergeList.enumerated() {
             guard let space = merge.firstIndex(of: " ") else {
-                throw .invalidFile(path: source, reason: "merge \(rank) (\"\(merge)\") is not two tokens separated by a space")
+                throw .invalidFile(path: source, reason: "merge \(rank) (\(quoted(merge))) is not two tokens separated by a space")
             }
             let left = String(merge[..<space]), right = String(merge[merge.index(after: space)...])
             guard let l = ids[left], let r = ids[right], let m = ids[left + right] else {
-                throw .invalidFile(path: source, reason: "merge \(rank) (\"\(merge)\") names a token that is not in the vocabulary")
+                throw .invalidFile(path: source, reason: "merge \(rank) (\(quoted(merge))) names a token that is not in the vocabulary")
             }
             table[UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))] = (Int32(rank), m)
         }
@@ -99,7 +99,7 @@ public final class Tokenizer: @unchecked Sendable {
         var added: [AddedToken] = []
         for (i, type) in types.enumerated() {
             guard let kind = type.int else {
-                throw .invalidFile(path: gguf.path, reason: "metadata 'tokenizer.ggml.token_type': element \(i) is \(type), not an integer")
+                throw .invalidFile(path: gguf.path, reason: "metadata 'tokenizer.ggml.token_type': element \(i) is \(type.summary), not an integer")
             }
             if let o = overrides[i] { added.append(o); tokens[i] = o.content; continue }
             switch kind {

@@ -109,7 +109,7 @@ public final class FastTextModel: Sendable {
                 let (total, overflow) = labelTotal.addingReportingOverflow(count)
                 labelTotal = total
                 guard count >= 0, count < HuffmanTree.unbuilt, !overflow else {
-                    throw .invalid(path: path, reason: "label '\(String(decoding: name, as: UTF8.self))' (entry \(i)) has count \(count); "
+                    throw .invalid(path: path, reason: "label '\(String(decoding: name.prefix(100), as: UTF8.self))' (entry \(i)) has count \(count); "
                                    + "counts must be between 0 and \(HuffmanTree.unbuilt - 1), and their total fit in 64 bits")
                 }
                 labels.append(String(decoding: name, as: UTF8.self))
