@@ -41,7 +41,9 @@ public final class SafetensorsFile: @unchecked Sendable {
         do {
             json = try JSONSerialization.jsonObject(with: data.subdata(in: (data.startIndex + 8)..<(data.startIndex + dataStart)))
         } catch {
-            throw .invalidFile(path: path, reason: "header is not JSON (\(error.localizedDescription))")
+            // Foundation's own detail ("Unexpected character 'x' around line 1, column 9") says where.
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+            throw .invalidFile(path: path, reason: "the header is not JSON: \(detail)")
         }
         guard let header = json as? [String: Any] else { throw .invalidFile(path: path, reason: "header is not a JSON object") }
         var tensors: [String: TensorInfo] = [:]
