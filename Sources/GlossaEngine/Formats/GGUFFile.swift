@@ -279,8 +279,14 @@ public final class GGUFFile: @unchecked Sendable {
             try bytes(try stringLength(what()), what())
         }
 
+        /// A string, which GGUF stores as UTF-8: anything else is a corrupt file (and stops a
+        /// parse that has lost its way in the data early).
         mutating func string(_ what: @autoclosure () -> String) throws(EngineError) -> String {
-            String(decoding: try stringBytes(what()), as: UTF8.self)
+            let at = offset
+            guard let s = String(validating: try stringBytes(what()), as: UTF8.self) else {
+                throw .invalidFile(path: path, reason: "\(what()) (at byte \(at)) is not valid UTF-8")
+            }
+            return s
         }
 
         /// The fewest bytes a value of `type` takes (nil: not a GGUF type).
