@@ -373,6 +373,20 @@ func openGGUFModel(_ data: Data, path: String) throws(EngineError) {
         }
     }
 
+    /// GGUF strings are UTF-8: a key or tensor name that is not is a corrupt file.
+    @Test func stringsThatAreNotUTF8AreErrors() throws {
+        let original = try Self.fixture("qwen3")
+        let layout = GGUFLayout(original)
+        let lengths = layout.headerFields.filter { $0.label.hasPrefix("key length of") || $0.label.hasPrefix("name length of") }
+        #expect(lengths.count > 20)
+        for field in lengths {
+            var bytes = original
+            bytes[field.offset + 8] = 0xFF  // the first byte of the string
+            let message = try #require(Self.error(opening: bytes), "\(field.label)")
+            #expect(message.contains("is not valid UTF-8"), "\(field.label): \(message)")
+        }
+    }
+
     /// Settings a model cannot be built from: zero heads (a division), a head count that does
     /// not group, an odd head dimension, a zero layer count.
     @Test func impossibleSettingsAreErrorsNamingTheKey() throws {
