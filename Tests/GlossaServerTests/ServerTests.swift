@@ -243,18 +243,24 @@ func events(_ body: String) -> [String] {
         return try await onThread { try PipelineRunner(config: config, environment: environment).run() }
     }
 
-    @Test func remoteRunMatchesEmbeddedAndReRunsFromTheCache() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("glossa-remote-\(UUID().uuidString)").path
+    /// A new scratch folder holding the first `count` sample tickets as `tickets.jsonl`.
+    func scratchWithTickets(_ count: Int, _ name: String) throws -> (dir: String, input: String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("glossa-\(name)-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let reader = LineReader(try openByteSource(path: root.path + "/corpora/sample-tickets.jsonl.zst"))
+        var out: [UInt8] = []
+        for _ in 0..<count {
+            guard let line = try reader.next(), case let .text(bytes, _, _) = line else { break }
+            out += Array(bytes) + [0x0A]
+        }
+        try Data(out).write(to: URL(fileURLWithPath: dir + "/tickets.jsonl"))
+        return (dir, dir + "/tickets.jsonl")
+    }
+
+    @Test func remoteRunMatchesEmbeddedAndReRunsFromTheCache() async throws {
         // Three tickets of the sample corpus (German, Japanese, French ones come first).
-        let input = dir + "/tickets.jsonl"
-        let head = Process()
-        head.executableURL = URL(fileURLWithPath: "/bin/sh")
-        head.arguments = ["-c", "zstd -qdc '\(root.path)/corpora/sample-tickets.jsonl.zst' | head -n 3 > '\(input)'"]
-        try head.run()
-        head.waitUntilExit()
-        #expect(head.terminationStatus == 0)
+        let (dir, input) = try scratchWithTickets(3, "remote")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
 
         let embedded = try await run(pipeline("embedded", input: input, output: dir + "/embedded", engine: "  model: default"), at: dir + "/embedded.yaml")
         let server = try ServerProcess(apiKey: "secret")
@@ -296,21 +302,11 @@ func events(_ body: String) -> [String] {
         #expect(try records(dir + "/again") == b)
     }
 
-    /// A server with room for one request answers 429 to the rest; the backend waits the
-    /// Retry-After and tries again until every request is answered. A server that is not there is
-    /// an error naming it, after the allowed retries.
     /// The extract stage sends its schema as `response_format`; the server's constrained
     /// greedy answers are the embedded engine's, object for object.
     @Test func extractionIsTheSameEmbeddedOrRemote() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("glossa-extract-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let (dir, input) = try scratchWithTickets(3, "extract")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let input = dir + "/tickets.jsonl"
-        let head = Process()
-        head.executableURL = URL(fileURLWithPath: "/bin/sh")
-        head.arguments = ["-c", "zstd -qdc '\(root.path)/corpora/sample-tickets.jsonl.zst' | head -n 3 > '\(input)'"]
-        try head.run()
-        head.waitUntilExit()
         func yaml(_ output: String, _ engine: String) throws -> String {
             let triage = try String(contentsOfFile: root.path + "/pipelines/triage-tickets.yaml", encoding: .utf8)
             let body = triage.components(separatedBy: "\nengine:")[0]
@@ -332,6 +328,9 @@ func events(_ body: String) -> [String] {
         }
     }
 
+    /// A server with room for one request answers 429 to the rest; the backend waits the
+    /// Retry-After and tries again until every request is answered. A server that is not there is
+    /// an error naming it, after the allowed retries.
     @Test func retriesOn429AndReportsAnUnreachableServer() async throws {
         let server = try ServerProcess(arguments: ["--max-pending", "1"])
         defer { server.stop() }
