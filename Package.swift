@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Hummingbird and the HTTP client run on SwiftNIO; the server uses its channels directly.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CICU", pkgConfig: "icu-i18n", providers: [.apt(["libicu-dev"])]),
@@ -50,7 +52,8 @@ let package = Package(
         ]),
         // The OpenAI-compatible HTTP front of the engine (`glossa serve`).
         .target(name: "GlossaServer", dependencies: [
-            "GlossaIO", "GlossaEngine", "GlossaPipeline", .product(name: "Hummingbird", package: "hummingbird"),
+            "GlossaIO", "GlossaEngine", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(
             name: "glossa",
@@ -69,6 +72,7 @@ let package = Package(
         // Starts the built `glossa serve` as a separate process and talks to it over loopback.
         .testTarget(name: "GlossaServerTests", dependencies: [
             "GlossaServer", "GlossaPipeline", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
     ]
 )

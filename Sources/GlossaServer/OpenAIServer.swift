@@ -1,6 +1,6 @@
 import Foundation
 import GlossaEngine
-import GlossaPipeline
+import GlossaIO
 import Hummingbird
 import NIOCore
 import Synchronization

@@ -236,13 +236,15 @@ func runPeer(_ path: String, _ arguments: [String]) throws -> String {
 }
 
 /// The "text" field of every record of a JSONL(.zst) file (benchmark inputs).
-func textFields(of path: String) throws -> [String] {
+/// The given string fields of each JSONL record, joined by a blank line (records without any
+/// of them are skipped).
+func textFields(of path: String, fields: [String] = ["text"]) throws -> [String] {
     var texts: [String] = []
     let reader = LineReader(try openByteSource(path: path))
     while let line = try reader.next() {
-        if case let .text(bytes, _, _) = line, let text = try? JSONParser.parse(bytes).value.objectValue?["text"]?.stringValue {
-            texts.append(text)
-        }
+        guard case let .text(bytes, _, _) = line, let object = try? JSONParser.parse(bytes).value.objectValue else { continue }
+        let parts = fields.compactMap { object[$0]?.stringValue }
+        if !parts.isEmpty { texts.append(parts.joined(separator: "\n\n")) }
     }
     return texts
 }

@@ -44,39 +44,45 @@ struct ConstrainedBench: ParsableCommand {
         print("  vocabulary trie (once per tokenizer): \(format1(trieSeconds * 1000)) ms")
         print("  triage schema: compiled in \(format1(compileSeconds * 1000)) ms, first token mask (\(first.count) tokens allowed) in \(format1(maskSeconds * 1000)) ms")
 
-        let tickets = try textFields(of: "corpora/sample-tickets.jsonl.zst")
-        func batch(constrained: Bool) -> [GenerationRequest] {
+        let tickets = try textFields(of: "corpora/sample-tickets.jsonl.zst", fields: ["title", "body"])
+        guard !tickets.isEmpty else { throw ValidationError("corpora/sample-tickets.jsonl.zst has no tickets (run from the repository root)") }
+        func batch(constrained: Bool, maxTokens: Int = 96) -> [GenerationRequest] {
             (0..<16).map { i in
                 var r = GenerationRequest(.messages([
                     ChatMessage(.system, "You triage support tickets. Reply with a JSON object with product, component, severity, language, summary_en and mentions_customer_data."),
                     ChatMessage(.user, tickets[(i * 7) % tickets.count]),
                 ]))
-                r.maxTokens = 96
+                r.maxTokens = maxTokens
                 if constrained { r.constraint = constraint }
                 return r
             }
         }
-        var free: [Double] = [], bound: [Double] = []
+        // Constrained answers differ in length from free ones, so the prompts' prefill (the same
+        // for both, measured alone with one token each) is taken out: the rates compare decoding.
+        var free: [Double] = [], bound: [Double] = [], prefills: [Double] = []
         var invalid = 0
         for _ in 0..<rounds {
-            for constrained in [false, true] {
+            for mode in ["prefill", "free", "constrained"] {
                 let engine = BatchEngine(model: lm, kvBudgetTokens: 16_384, stepTokens: 512, maxSequences: 16)
                 let t = System.monotonicSeconds()
-                let outputs = engine.run(batch(constrained: constrained))
+                let outputs = engine.run(batch(constrained: mode == "constrained", maxTokens: mode == "prefill" ? 1 : 96))
                 let seconds = System.monotonicSeconds() - t
-                let generated = outputs.reduce(0) { $0 + $1.tokens.count }
-                if constrained {
-                    bound.append(Double(generated) / seconds)
+                if mode == "prefill" { prefills.append(seconds); continue }
+                let generated = outputs.reduce(0) { $0 + $1.tokens.count } - outputs.count
+                let rate = Double(generated) / max(seconds - (prefills.last ?? 0), 1e-9)
+                if mode == "constrained" {
+                    bound.append(rate)
                     invalid += outputs.filter { !constraint.matches($0.text) }.count
                 } else {
-                    free.append(Double(generated) / seconds)
+                    free.append(rate)
                 }
             }
         }
         let f = median(free), c = median(bound)
-        print("  free:        \(format1(f)) generated tok/s (median of \(rounds))")
-        print("  constrained: \(format1(c)) generated tok/s (median of \(rounds)), \(invalid) invalid outputs")
-        print("  overhead: \(format1((1 - c / f) * 100))% (constrained / free = \(format2(c / f))x)")
+        print("  prefill of the 16 prompts: \(format2(median(prefills))) s (median), taken out of the rates below")
+        print("  free:        \(format1(f)) decoded tok/s (median of \(rounds))")
+        print("  constrained: \(format1(c)) decoded tok/s (median of \(rounds)), \(invalid) invalid outputs")
+        print("  overhead: \(format1((1 - c / f) * 100))% (constrained / free = \(format2(c / f))x; target <= 5%)")
 
         guard requests > 0 else { return }
         // Validity: choices, regexes, grammars, schemas and any-JSON, mixed in one batch.

@@ -49,10 +49,36 @@ final class ByteAutomaton {
             epsilons[Int(ruleStart[r])].append(s)
             epsilons[Int(e)].append(ruleEnd[r])
         }
+        // A grammar whose root derives no finite text accepts nothing: found on the grammar
+        // (cheap) rather than by searching the automaton.
+        guard Self.productive(grammar)[grammar.root] else { throw ConstraintError("the constraint accepts no text at all") }
         start = intern(closure([[ruleStart[grammar.root]]]))
-        guard start != Self.dead, shortestCompletion(from: start) != nil else {
-            throw ConstraintError("the constraint accepts no text at all")
+        guard start != Self.dead else { throw ConstraintError("the constraint accepts no text at all") }
+    }
+
+    /// Which rules derive at least one finite text (the usual fixed point for context-free
+    /// grammars: a rule is productive once one of its alternatives uses only productive parts).
+    static func productive(_ grammar: Grammar) -> [Bool] {
+        var productive = [Bool](repeating: false, count: grammar.rules.count)
+        func derives(_ e: Grammar.Expression) -> Bool {
+            switch e {
+            case .bytes: return true
+            case let .scalars(set): return !set.isEmpty
+            case let .rule(r): return grammar.rules.indices.contains(r) && productive[r]
+            case let .sequence(items): return items.allSatisfy(derives)
+            case let .choice(items): return items.contains(where: derives)
+            case let .repetition(item, minimum, _): return minimum == 0 || derives(item)
+            }
         }
+        var changed = true
+        while changed {
+            changed = false
+            for (r, e) in grammar.rules.enumerated() where !productive[r] && derives(e) {
+                productive[r] = true
+                changed = true
+            }
+        }
+        return productive
     }
 
     func isAccepting(_ state: State) -> Bool { state >= 0 && accepting[Int(state)] }

@@ -147,6 +147,9 @@ public final class BatchEngine: @unchecked Sendable {
     /// Shared prompt beginnings, computed once (nil: every prompt is prefilled whole).
     let prefixes: PrefixStore?
 
+    /// The vocabulary as a byte trie, built when the first constrained request needs it.
+    private lazy var vocabulary = VocabularyTrie.of(model.tokenizer)
+
     public init(model: LanguageModel, kvBudgetTokens: Int = 16_384, stepTokens: Int = 256, maxSequences: Int = 64,
                 prefixCaching: Bool = true) {
         self.model = model
@@ -528,7 +531,7 @@ public final class BatchEngine: @unchecked Sendable {
     /// allowed exactly where the constraint is satisfied. Only tokens are removed: the logits of
     /// the others are untouched, so batch invariance holds.
     private func constrainedChoice(_ s: Sequence, _ constraint: Constraint, _ logits: [Float]) -> Int? {
-        let vocabulary = VocabularyTrie.of(model.tokenizer)
+        let vocabulary = self.vocabulary
         let accepting = constraint.isAccepting(s.constraintState)
         if s.request.sampling.temperature == 0 {
             let t = s.sampler.sample(logits, history: s.output.tokens)
@@ -552,7 +555,6 @@ public final class BatchEngine: @unchecked Sendable {
     private func completeConstraint(_ s: Sequence) {
         guard let constraint = s.request.constraint, !s.inThinking, !s.awaitingThinking,
               let rest = constraint.shortestCompletion(from: s.constraintState), !rest.isEmpty else { return }
-        let vocabulary = VocabularyTrie.of(model.tokenizer)
         let tokens = String(validating: rest, as: UTF8.self).map { model.tokenizer.encode($0, parseSpecialTokens: false) }
             ?? rest.compactMap { vocabulary.byteToken($0) }
         for t in tokens { emit(s, t) }
