@@ -47,13 +47,9 @@ public final class Transformer: @unchecked Sendable {
         set { config.kvCache = newValue }
     }
 
+    /// Loads every weight; the process-wide settings the engine is tuned for are the caller's
+    /// (`Engine.configureProcess()`, which `glossa` makes at start).
     public init(weights c: some WeightSource) throws(EngineError) {
-        // Products run on Glossa's own threads; OpenBLAS only sees attention's small
-        // matrix-vector products, called from those threads, where its own workers would spin.
-        BLAS.threads = 1
-        // A step's buffers (up to tens of MB in a long prefill) come and go every layer: keep
-        // them in the heap instead of having the kernel map and zero fresh pages each time.
-        glossa_keep_buffers_in_heap()
         let cfg = c.config
         config = cfg
         let h = cfg.hiddenSize, d = cfg.headDimension
