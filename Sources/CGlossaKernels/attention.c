@@ -12,8 +12,8 @@
 //              summed by the tree (l, l + 8), (l, l + 4), (l, l + 2), (l, l + 1).
 //   softmax:   e_j = exp(s_j - max s); z = the e_j summed in 16 lanes (j mod 16) and the same
 //              tree; out[i] = (fma chain over j of e_j v_j[i], from +0) * (1 / z).
-// Cached keys and values are f16 (widened exactly before use; stored rounded to nearest even);
-// attention over f32 caches is OpenBLAS's, with glossa_softmax between its two products.
+// Cached keys and values are f32 or f16 (widened exactly before use; stored rounded to nearest
+// even).
 #include "blocks.h"
 #include <math.h>
 
@@ -65,14 +65,20 @@ static float tree16_portable(float *s) {
     return s[0];
 }
 
-// Element i of an f16 cache row, widened exactly.
-static inline float kv_at(const uint16_t *row, int64_t i) { return half_to_float(row[i]); }
+// Element i of a cache row (f16 rows are half_to_float'd: exact).
+static inline float kv_at(const void *row, int64_t i, int f16) {
+    return f16 ? half_to_float(((const uint16_t *)row)[i]) : ((const float *)row)[i];
+}
 
-static float dot_portable(const float *q, const uint16_t *k, int64_t d) {
+static inline const void *kv_row(const void *base, int64_t j, int64_t stride, int f16) {
+    return (const uint8_t *)base + j * stride * (f16 ? 2 : 4);
+}
+
+static float dot_portable(const float *q, const void *k, int64_t d, int f16) {
     float lane[16];
-    for (int l = 0; l < 16; l++) lane[l] = l < d ? q[l] * kv_at(k, l) : 0.0f;
+    for (int l = 0; l < 16; l++) lane[l] = l < d ? q[l] * kv_at(k, l, f16) : 0.0f;
     for (int64_t c = 16; c < d; c += 16)
-        for (int l = 0; l < 16 && c + l < d; l++) lane[l] = fmaf(q[c + l], kv_at(k, c + l), lane[l]);
+        for (int l = 0; l < 16 && c + l < d; l++) lane[l] = fmaf(q[c + l], kv_at(k, c + l, f16), lane[l]);
     return tree16_portable(lane);
 }
 
@@ -88,14 +94,14 @@ static float exp_sum_portable(float *x, int64_t n) {
     return tree16_portable(lane);
 }
 
-static void attention_portable(const float *q, int64_t group, int64_t d, const uint16_t *keys, const uint16_t *values,
-                               int64_t stride, int64_t n, float scale, float *scores, float *out) {
+static void attention_portable(const float *q, int64_t group, int64_t d, const void *keys, const void *values,
+                               int64_t stride, int f16, int64_t n, float scale, float *scores, float *out) {
     for (int64_t h = 0; h < group; h++) {
-        for (int64_t j = 0; j < n; j++) scores[j] = dot_portable(q + h * d, keys + j * stride, d) * scale;
+        for (int64_t j = 0; j < n; j++) scores[j] = dot_portable(q + h * d, kv_row(keys, j, stride, f16), d, f16) * scale;
         const float inv = 1.0f / exp_sum_portable(scores, n);
         for (int64_t i = 0; i < d; i++) {
             float o = 0.0f;
-            for (int64_t j = 0; j < n; j++) o = fmaf(scores[j], kv_at(values + j * stride, i), o);
+            for (int64_t j = 0; j < n; j++) o = fmaf(scores[j], kv_at(kv_row(values, j, stride, f16), i, f16), o);
             out[h * d + i] = o * inv;
         }
     }
@@ -143,27 +149,28 @@ INLINE_AVX512 float tree16_avx512(__m512 v) {
     return _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
 }
 
-// Sixteen cache elements from element i of an f16 row.
-INLINE_AVX512 __m512 kv16_avx512(const uint16_t *row, int64_t i) {
-    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(row + i)));
+// Sixteen cache elements from element i of a row.
+INLINE_AVX512 __m512 kv16_avx512(const void *row, int64_t i, int f16) {
+    return f16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)row + i)))
+               : _mm512_loadu_ps((const float *)row + i);
 }
 
-INLINE_AVX512 __m512 dot_lanes_avx512(const float *q, const uint16_t *k, int64_t d) {
-    __m512 acc = _mm512_mul_ps(_mm512_loadu_ps(q), kv16_avx512(k, 0));
-    for (int64_t c = 16; c < d; c += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + c), kv16_avx512(k, c), acc);
+INLINE_AVX512 __m512 dot_lanes_avx512(const float *q, const void *k, int64_t d, int f16) {
+    __m512 acc = _mm512_mul_ps(_mm512_loadu_ps(q), kv16_avx512(k, 0, f16));
+    for (int64_t c = 16; c < d; c += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + c), kv16_avx512(k, c, f16), acc);
     return acc;
 }
 
 // Sixteen dots at once: slot i holds position 4 (i mod 4) + i / 4, so that the transposing
 // tree below leaves position p's sum in lane p. Each step adds the lane pairs of the tree.
-INLINE_AVX512 __m512 dots16_avx512(const float *q, const uint16_t *k, int64_t stride, int64_t d) {
+INLINE_AVX512 __m512 dots16_avx512(const float *q, const void *k, int64_t stride, int64_t d, int f16) {
     __m512 a[16];
 #pragma clang loop unroll(full)
-    for (int i = 0; i < 16; i++) a[i] = _mm512_mul_ps(_mm512_loadu_ps(q), kv16_avx512(k + (4 * (i % 4) + i / 4) * stride, 0));
+    for (int i = 0; i < 16; i++) a[i] = _mm512_mul_ps(_mm512_loadu_ps(q), kv16_avx512(kv_row(k, 4 * (i % 4) + i / 4, stride, f16), 0, f16));
     for (int64_t c = 16; c < d; c += 16) {
         const __m512 qc = _mm512_loadu_ps(q + c);
 #pragma clang loop unroll(full)
-        for (int i = 0; i < 16; i++) a[i] = _mm512_fmadd_ps(qc, kv16_avx512(k + (4 * (i % 4) + i / 4) * stride, c), a[i]);
+        for (int i = 0; i < 16; i++) a[i] = _mm512_fmadd_ps(qc, kv16_avx512(kv_row(k, 4 * (i % 4) + i / 4, stride, f16), c, f16), a[i]);
     }
     __m512 b[8], e[4];
 #pragma clang loop unroll(full)
@@ -200,15 +207,15 @@ INLINE_AVX512 float exp_sum_avx512(float *x, int64_t n) {
     return tree16_avx512(z);
 }
 
-AVX512 static void attention_avx512(const float *q, int64_t group, int64_t d, const uint16_t *keys, const uint16_t *values,
-                                    int64_t stride, int64_t n, float scale, float *scores, float *out) {
+INLINE_AVX512 void attention_avx512(const float *q, int64_t group, int64_t d, const void *keys, const void *values,
+                                    int64_t stride, int f16, int64_t n, float scale, float *scores, float *out) {
     const int64_t chunks = d / 16, full = n / 16 * 16;
     for (int64_t h = 0; h < group; h++) {
         const float *qh = q + h * d;
         int64_t j = 0;
         for (; j < full; j += 16)
-            _mm512_storeu_ps(scores + j, _mm512_mul_ps(dots16_avx512(qh, keys + j * stride, stride, d), _mm512_set1_ps(scale)));
-        for (; j < n; j++) scores[j] = tree16_avx512(dot_lanes_avx512(qh, keys + j * stride, d)) * scale;
+            _mm512_storeu_ps(scores + j, _mm512_mul_ps(dots16_avx512(qh, kv_row(keys, j, stride, f16), stride, d, f16), _mm512_set1_ps(scale)));
+        for (; j < n; j++) scores[j] = tree16_avx512(dot_lanes_avx512(qh, kv_row(keys, j, stride, f16), d, f16)) * scale;
         const __m512 inv = _mm512_set1_ps(1.0f / exp_sum_avx512(scores, n));
         // Output lanes are independent chains over the positions: up to 8 registers (d <= 128)
         // per pass.
@@ -218,21 +225,31 @@ AVX512 static void attention_avx512(const float *q, int64_t group, int64_t d, co
             for (int c = 0; c < 8; c++) o[c] = _mm512_setzero_ps();
             for (int64_t p = 0; p < n; p++) {
                 const __m512 w = _mm512_set1_ps(scores[p]);
-                const uint16_t *v = values + p * stride;
+                const void *v = kv_row(values, p, stride, f16);
                 const int64_t first = c0 * 16;
                 if (width == 4) {
 #pragma clang loop unroll(full)
-                    for (int c = 0; c < 4; c++) o[c] = _mm512_fmadd_ps(w, kv16_avx512(v, first + 16 * c), o[c]);
+                    for (int c = 0; c < 4; c++) o[c] = _mm512_fmadd_ps(w, kv16_avx512(v, first + 16 * c, f16), o[c]);
                 } else if (width == 8) {
 #pragma clang loop unroll(full)
-                    for (int c = 0; c < 8; c++) o[c] = _mm512_fmadd_ps(w, kv16_avx512(v, first + 16 * c), o[c]);
+                    for (int c = 0; c < 8; c++) o[c] = _mm512_fmadd_ps(w, kv16_avx512(v, first + 16 * c, f16), o[c]);
                 } else {
-                    for (int c = 0; c < width; c++) o[c] = _mm512_fmadd_ps(w, kv16_avx512(v, first + 16 * c), o[c]);
+                    for (int c = 0; c < width; c++) o[c] = _mm512_fmadd_ps(w, kv16_avx512(v, first + 16 * c, f16), o[c]);
                 }
             }
             for (int c = 0; c < width; c++) _mm512_storeu_ps(out + h * d + (c0 + c) * 16, _mm512_mul_ps(o[c], inv));
         }
     }
+}
+
+AVX512 static void attention_avx512_f32(const float *q, int64_t group, int64_t d, const void *keys, const void *values,
+                                        int64_t stride, int64_t n, float scale, float *scores, float *out) {
+    attention_avx512(q, group, d, keys, values, stride, 0, n, scale, scores, out);
+}
+
+AVX512 static void attention_avx512_f16(const float *q, int64_t group, int64_t d, const void *keys, const void *values,
+                                        int64_t stride, int64_t n, float scale, float *scores, float *out) {
+    attention_avx512(q, group, d, keys, values, stride, 1, n, scale, scores, out);
 }
 
 AVX512 static void softmax_avx512(float *x, int64_t n) {
@@ -287,16 +304,16 @@ INLINE_AVX2 float tree16_avx2(__m256 lo, __m256 hi) {
     return _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
 }
 
-INLINE_AVX2 __m256 kv8_avx2(const uint16_t *row, int64_t i) {
-    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + i)));
+INLINE_AVX2 __m256 kv8_avx2(const void *row, int64_t i, int f16) {
+    return f16 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)row + i))) : _mm256_loadu_ps((const float *)row + i);
 }
 
-INLINE_AVX2 float dot_avx2(const float *q, const uint16_t *k, int64_t d) {
-    __m256 lo = _mm256_mul_ps(_mm256_loadu_ps(q), kv8_avx2(k, 0));
-    __m256 hi = _mm256_mul_ps(_mm256_loadu_ps(q + 8), kv8_avx2(k, 8));
+INLINE_AVX2 float dot_avx2(const float *q, const void *k, int64_t d, int f16) {
+    __m256 lo = _mm256_mul_ps(_mm256_loadu_ps(q), kv8_avx2(k, 0, f16));
+    __m256 hi = _mm256_mul_ps(_mm256_loadu_ps(q + 8), kv8_avx2(k, 8, f16));
     for (int64_t c = 16; c < d; c += 16) {
-        lo = _mm256_fmadd_ps(_mm256_loadu_ps(q + c), kv8_avx2(k, c), lo);
-        hi = _mm256_fmadd_ps(_mm256_loadu_ps(q + c + 8), kv8_avx2(k, c + 8), hi);
+        lo = _mm256_fmadd_ps(_mm256_loadu_ps(q + c), kv8_avx2(k, c, f16), lo);
+        hi = _mm256_fmadd_ps(_mm256_loadu_ps(q + c + 8), kv8_avx2(k, c + 8, f16), hi);
     }
     return tree16_avx2(lo, hi);
 }
@@ -325,14 +342,14 @@ INLINE_AVX2 float exp_sum_avx2(float *x, int64_t n) {
     return tree16_avx2(zlo, zhi);
 }
 
-AVX2 static void attention_avx2(const float *q, int64_t group, int64_t d, const uint16_t *keys, const uint16_t *values,
-                                int64_t stride, int64_t n, float scale, float *scores, float *out) {
+AVX2 static void attention_avx2(const float *q, int64_t group, int64_t d, const void *keys, const void *values,
+                                int64_t stride, int f16, int64_t n, float scale, float *scores, float *out) {
     for (int64_t h = 0; h < group; h++) {
-        for (int64_t j = 0; j < n; j++) scores[j] = dot_avx2(q + h * d, keys + j * stride, d) * scale;
+        for (int64_t j = 0; j < n; j++) scores[j] = dot_avx2(q + h * d, kv_row(keys, j, stride, f16), d, f16) * scale;
         const __m256 inv = _mm256_set1_ps(1.0f / exp_sum_avx2(scores, n));
         for (int64_t c = 0; c < d; c += 8) {
             __m256 o = _mm256_setzero_ps();
-            for (int64_t p = 0; p < n; p++) o = _mm256_fmadd_ps(_mm256_set1_ps(scores[p]), kv8_avx2(values + p * stride, c), o);
+            for (int64_t p = 0; p < n; p++) o = _mm256_fmadd_ps(_mm256_set1_ps(scores[p]), kv8_avx2(kv_row(values, p, stride, f16), c, f16), o);
             _mm256_storeu_ps(out + h * d + c, _mm256_mul_ps(o, inv));
         }
     }
@@ -356,12 +373,14 @@ AVX2 static void swiglu_avx2(const float *g, const float *u, float *out, int64_t
 
 // ---------------------------------------------------------------------------------------------
 
-void glossa_attention(const float *q, int64_t group, int64_t d, const uint16_t *keys, const uint16_t *values,
+void glossa_attention(const float *q, int64_t group, int64_t d, const void *keys, const void *values, int32_t kv_type,
                       int64_t stride, int64_t n, float scale, float *scores, float *out) {
+    const int f16 = kv_type == GLOSSA_TYPE_F16;
     const int level = d % 16 == 0 ? glossa_kernel_level() : 1;
-    if (level >= 3) attention_avx512(q, group, d, keys, values, stride, n, scale, scores, out);
-    else if (level == 2) attention_avx2(q, group, d, keys, values, stride, n, scale, scores, out);
-    else attention_portable(q, group, d, keys, values, stride, n, scale, scores, out);
+    if (level >= 3 && f16) attention_avx512_f16(q, group, d, keys, values, stride, n, scale, scores, out);
+    else if (level >= 3) attention_avx512_f32(q, group, d, keys, values, stride, n, scale, scores, out);
+    else if (level == 2) attention_avx2(q, group, d, keys, values, stride, f16, n, scale, scores, out);
+    else attention_portable(q, group, d, keys, values, stride, f16, n, scale, scores, out);
 }
 
 AVX512 static void store_f16_avx512(const float *src, uint16_t *dst, int64_t count) {

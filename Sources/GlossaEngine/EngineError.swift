@@ -4,6 +4,9 @@ import Foundation
 public enum EngineError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     case truncated(path: String, what: String)
+    /// A count or length read from the file (`what`) asks for more items of at least
+    /// `bytesEach` bytes than the `remaining` bytes of the file can hold.
+    case countTooLarge(path: String, what: String, count: UInt64, bytesEach: Int, remaining: Int)
     case invalidFile(path: String, reason: String)
     case missingTensor(name: String, path: String)
     case wrongShape(name: String, expected: [Int], found: [Int])
@@ -15,6 +18,9 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .cannotOpen(path, reason): return "cannot open \(path): \(reason)"
         case let .truncated(path, what): return "\(path) is truncated: \(what) lies past the end of the file"
+        case let .countTooLarge(path, what, count, bytesEach, remaining):
+            return "\(path) is truncated or corrupt: \(what) is \(count), but the \(remaining) bytes that follow hold at most "
+                + "\(remaining / max(bytesEach, 1)) (at least \(bytesEach) bytes each)"
         case let .invalidFile(path, reason): return "\(path) is not a valid model file: \(reason)"
         case let .missingTensor(name, path): return "tensor \(name) is missing from \(path)"
         case let .wrongShape(name, expected, found): return "tensor \(name) has shape \(found), expected \(expected)"

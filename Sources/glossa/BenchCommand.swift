@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print ratios against a peer measured in the same run.",
-        subcommands: [NormalizeBench.self, DetectBench.self, TokenizerBench.self, EngineBench.self, BatchBench.self, PipelineBench.self, RanksBench.self, ServeBench.self]
+        subcommands: [NormalizeBench.self, DetectBench.self, TokenizerBench.self, EngineBench.self, BatchBench.self, ConstrainedBench.self, PipelineBench.self, RanksBench.self, ServeBench.self]
     )
 }
 

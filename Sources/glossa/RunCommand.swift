@@ -30,7 +30,11 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "If the output directory holds a run of another definition or other inputs, delete that output and start afresh (a matching run resumes as usual).")
     var forceRestart = false
 
+    @Option(help: "Threads for parsing and the record stages (normalize, detect-language, filter); default: the cores online. The output does not depend on it.")
+    var threads: Int?
+
     func run() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         var config: PipelineConfig
         do {
             config = try PipelineConfig.load(path: pipeline)
@@ -49,7 +53,8 @@ struct RunCommand: ParsableCommand {
         let me = rank ?? env["SLURM_ARRAY_TASK_ID"].flatMap(Int.init) ?? env["JOB_COMPLETION_INDEX"].flatMap(Int.init) ?? 0
         let report: PipelineRunner.Report
         do {
-            let runner = try PipelineRunner(config: config, rank: me, worldSize: world, environment: env) { message in
+            let runner = try PipelineRunner(config: config, rank: me, worldSize: world, environment: env,
+                                            threads: threads ?? System.coreCount) { message in
                 printError((isatty(2) != 0 ? "\r\u{1B}[K" : "") + "  " + message)
             }
             runner.forceRestart = forceRestart

@@ -15,7 +15,7 @@ private var glossaExecutable: String {
 struct RanksBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ranks",
-        abstract: "1 vs 2 ranks (processes) on a generated corpus: normalize + detect-language."
+        abstract: "1 vs 2 ranks (processes), and 1 rank on 2 threads, on a generated corpus: normalize + detect-language."
     )
 
     @Option(help: "Corpus size in MB (generated once, kept under --directory).")
@@ -74,10 +74,12 @@ struct RanksBench: ParsableCommand {
             return path
         }
         print("ranks benchmark: \(format1(Double(total) / 1048576)) MB in \(units) units, normalize + detect-language, \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        let (one, oneCPU) = try timeRanks(pipeline: try pipeline("one-rank"), world: 1)
-        print("  1 rank:  \(format1(one)) s  (\(format1(Double(total) / 1048576 / one)) MB/s), \(format1(oneCPU)) CPU s, \(format2(oneCPU / one)) cores busy")
-        let (two, twoCPU) = try timeRanks(pipeline: try pipeline("two-ranks"), world: 2)
-        print("  2 ranks: \(format1(two)) s  (\(format1(Double(total) / 1048576 / two)) MB/s), \(format1(twoCPU)) CPU s, \(format2(twoCPU / two)) cores busy")
+        let (one, oneCPU) = try timeRanks(pipeline: try pipeline("one-rank"), world: 1, threads: 1)
+        print("  1 rank, 1 thread:    \(format1(one)) s  (\(format1(Double(total) / 1048576 / one)) MB/s), \(format1(oneCPU)) CPU s, \(format2(oneCPU / one)) cores busy")
+        let (two, twoCPU) = try timeRanks(pipeline: try pipeline("two-ranks"), world: 2, threads: 1)
+        print("  2 ranks, 1 thread:   \(format1(two)) s  (\(format1(Double(total) / 1048576 / two)) MB/s), \(format1(twoCPU)) CPU s, \(format2(twoCPU / two)) cores busy")
+        let (threaded, threadedCPU) = try timeRanks(pipeline: try pipeline("one-rank-threads"), world: 1, threads: 2)
+        print("  1 rank, 2 threads:   \(format1(threaded)) s  (\(format1(Double(total) / 1048576 / threaded)) MB/s), \(format1(threadedCPU)) CPU s, \(format2(threadedCPU / threaded)) cores busy")
         let records = { (dir: String, world: Int) -> Int in
             (0..<world).reduce(0) { sum, r in
                 let text = (try? String(contentsOfFile: "\(dir)/manifest-rank-\(r).json", encoding: .utf8)) ?? ""
@@ -85,10 +87,11 @@ struct RanksBench: ParsableCommand {
                 return sum
             }
         }
-        let a = records(directory + "/one-rank", 1), b = records(directory + "/two-ranks", 2)
-        print("  records out: \(a) (1 rank), \(b) (2 ranks)\(a == b ? "" : " — MISMATCH")")
+        let a = records(directory + "/one-rank", 1), b = records(directory + "/two-ranks", 2), c = records(directory + "/one-rank-threads", 1)
+        print("  records out: \(a) (1 rank), \(b) (2 ranks), \(c) (1 rank, 2 threads)\(a == b && a == c ? "" : " — MISMATCH")")
         print("  speed-up 2 ranks / 1 rank: \(format2(one / two))x  (target >= 1.8x)")
-        if a != b { throw ExitCode(3) }
+        print("  1 rank with 2 threads / 2 ranks with 1 thread: \(format2(two / threaded))x  (target >= 0.9x)")
+        if a != b || a != c { throw ExitCode(3) }
     }
 
     /// Unit names that the runner's stable hash splits evenly between 2 ranks.
@@ -106,7 +109,7 @@ struct RanksBench: ParsableCommand {
 
     /// Wall seconds and the CPU seconds the rank processes used (fewer than 2 cores busy means
     /// something else on the machine had the rest).
-    private func timeRanks(pipeline: String, world: Int) throws -> (wall: Double, cpu: Double) {
+    private func timeRanks(pipeline: String, world: Int, threads: Int) throws -> (wall: Double, cpu: Double) {
         func childCPU() -> Double {
             var usage = rusage()
             getrusage(RUSAGE_CHILDREN.rawValue, &usage)
@@ -117,7 +120,7 @@ struct RanksBench: ParsableCommand {
         let processes = try (0..<world).map { rank -> Process in
             let p = Process()
             p.executableURL = URL(fileURLWithPath: glossaExecutable)
-            p.arguments = ["run", pipeline, "--rank", String(rank), "--world-size", String(world)]
+            p.arguments = ["run", pipeline, "--rank", String(rank), "--world-size", String(world), "--threads", String(threads)]
             p.standardError = FileHandle.nullDevice
             try p.run()
             return p

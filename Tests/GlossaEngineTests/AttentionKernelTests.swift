@@ -41,14 +41,20 @@ import Testing
         #expect(glossa_exp(-200) == 0)
     }
 
-    static func attention(level: Int32, q: [Float], k: [Float], v: [Float], group: Int, d: Int, stride: Int, n: Int) -> [Float] {
+    static func attention(level: Int32, q: [Float], k: [Float], v: [Float], precision: KVCache.Precision,
+                          group: Int, d: Int, stride: Int, n: Int) -> [Float] {
         glossa_set_kernel_level(level)
         var out = [Float](repeating: .nan, count: group * d)
         var scores = [Float](repeating: .nan, count: n)
-        var kh = [UInt16](repeating: 0, count: k.count), vh = kh
-        glossa_store_kv(Int32(GLOSSA_TYPE_F16), k, &kh, Int64(k.count))
-        glossa_store_kv(Int32(GLOSSA_TYPE_F16), v, &vh, Int64(v.count))
-        glossa_attention(q, Int64(group), Int64(d), kh, vh, Int64(stride), Int64(n), 1 / Float(d).squareRoot(), &scores, &out)
+        let scale = 1 / Float(d).squareRoot()
+        if precision == .f32 {
+            glossa_attention(q, Int64(group), Int64(d), k, v, Int32(GLOSSA_TYPE_F32), Int64(stride), Int64(n), scale, &scores, &out)
+        } else {
+            var kh = [UInt16](repeating: 0, count: k.count), vh = kh
+            glossa_store_kv(Int32(GLOSSA_TYPE_F16), k, &kh, Int64(k.count))
+            glossa_store_kv(Int32(GLOSSA_TYPE_F16), v, &vh, Int64(v.count))
+            glossa_attention(q, Int64(group), Int64(d), kh, vh, Int32(GLOSSA_TYPE_F16), Int64(stride), Int64(n), scale, &scores, &out)
+        }
         return out
     }
 
@@ -65,9 +71,8 @@ import Testing
         glossa_set_kernel_level(3)
     }
 
-    /// The kernel over f16 caches (f32 caches go through OpenBLAS, BLASTests and the softmax
-    /// test below).
-    @Test func attentionIsTheSameOnEveryPathAndMatchesDouble() throws {
+    @Test(arguments: KVCache.Precision.allCases)
+    func attentionIsTheSameOnEveryPathAndMatchesDouble(precision: KVCache.Precision) throws {
         let best = glossa_set_kernel_level(3)
         defer { glossa_set_kernel_level(best) }
         try #require(best == 3, "the CPU lacks AVX-512")
@@ -80,12 +85,16 @@ import Testing
                 let q = Self.random(group * d, seed: seed, scale: 4)
                 var k = Self.random(n * stride, seed: seed + 1, scale: 2)
                 var v = Self.random(n * stride, seed: seed + 2)
-                let results = [Int32(3), 2, 1].map { Self.attention(level: $0, q: q, k: k, v: v, group: group, d: d, stride: stride, n: n) }
-                #expect(results[0].map(\.bitPattern) == results[1].map(\.bitPattern), "d \(d), n \(n): AVX-512 vs AVX2")
-                #expect(results[0].map(\.bitPattern) == results[2].map(\.bitPattern), "d \(d), n \(n): AVX-512 vs portable")
+                let results = [Int32(3), 2, 1].map {
+                    Self.attention(level: $0, q: q, k: k, v: v, precision: precision, group: group, d: d, stride: stride, n: n)
+                }
+                #expect(results[0].map(\.bitPattern) == results[1].map(\.bitPattern), "\(precision) d \(d), n \(n): AVX-512 vs AVX2")
+                #expect(results[0].map(\.bitPattern) == results[2].map(\.bitPattern), "\(precision) d \(d), n \(n): AVX-512 vs portable")
                 // The reference sees what the cache holds.
-                k = k.map { Float(Float16($0)) }
-                v = v.map { Float(Float16($0)) }
+                if precision == .f16 {
+                    k = k.map { Float(Float16($0)) }
+                    v = v.map { Float(Float16($0)) }
+                }
                 var worst = 0.0
                 for h in 0..<group {
                     var s = (0..<n).map { j in (0..<d).reduce(0.0) { $0 + Double(q[h * d + $1]) * Double(k[j * stride + $1]) } / Double(d).squareRoot() }
@@ -97,7 +106,7 @@ import Testing
                         worst = max(worst, abs(Double(results[0][h * d + i]) - exact))
                     }
                 }
-                #expect(worst < 1e-5, "d \(d), n \(n): \(worst)")
+                #expect(worst < 1e-5, "\(precision) d \(d), n \(n): \(worst)")
             }
         }
     }

@@ -243,18 +243,24 @@ func events(_ body: String) -> [String] {
         return try await onThread { try PipelineRunner(config: config, environment: environment).run() }
     }
 
-    @Test func remoteRunMatchesEmbeddedAndReRunsFromTheCache() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("glossa-remote-\(UUID().uuidString)").path
+    /// A new scratch folder holding the first `count` sample tickets as `tickets.jsonl`.
+    func scratchWithTickets(_ count: Int, _ name: String) throws -> (dir: String, input: String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("glossa-\(name)-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let reader = LineReader(try openByteSource(path: root.path + "/corpora/sample-tickets.jsonl.zst"))
+        var out: [UInt8] = []
+        for _ in 0..<count {
+            guard let line = try reader.next(), case let .text(bytes, _, _) = line else { break }
+            out += Array(bytes) + [0x0A]
+        }
+        try Data(out).write(to: URL(fileURLWithPath: dir + "/tickets.jsonl"))
+        return (dir, dir + "/tickets.jsonl")
+    }
+
+    @Test func remoteRunMatchesEmbeddedAndReRunsFromTheCache() async throws {
         // Three tickets of the sample corpus (German, Japanese, French ones come first).
-        let input = dir + "/tickets.jsonl"
-        let head = Process()
-        head.executableURL = URL(fileURLWithPath: "/bin/sh")
-        head.arguments = ["-c", "zstd -qdc '\(root.path)/corpora/sample-tickets.jsonl.zst' | head -n 3 > '\(input)'"]
-        try head.run()
-        head.waitUntilExit()
-        #expect(head.terminationStatus == 0)
+        let (dir, input) = try scratchWithTickets(3, "remote")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
 
         let embedded = try await run(pipeline("embedded", input: input, output: dir + "/embedded", engine: "  model: default"), at: dir + "/embedded.yaml")
         let server = try ServerProcess(apiKey: "secret")
@@ -294,6 +300,32 @@ func events(_ body: String) -> [String] {
         let again = try await run(pipeline("remote", input: input, output: dir + "/again", engine: remoteEngine), at: dir + "/again.yaml")
         #expect(again.recordsOut == remote.recordsOut && again.stages == remote.stages)
         #expect(try records(dir + "/again") == b)
+    }
+
+    /// The extract stage sends its schema as `response_format`; the server's constrained
+    /// greedy answers are the embedded engine's, object for object.
+    @Test func extractionIsTheSameEmbeddedOrRemote() async throws {
+        let (dir, input) = try scratchWithTickets(3, "extract")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func yaml(_ output: String, _ engine: String) throws -> String {
+            let triage = try String(contentsOfFile: root.path + "/pipelines/triage-tickets.yaml", encoding: .utf8)
+            let body = triage.components(separatedBy: "\nengine:")[0]
+            return body.replacingOccurrences(of: "corpora/sample-tickets.jsonl.zst", with: input)
+                .replacingOccurrences(of: "out/triage-tickets", with: output)
+                .replacingOccurrences(of: "${language}/triage-${rank}-${shard}.jsonl.zst", with: "part-${rank}-${shard}.jsonl.zst")
+                + "\nengine:\n" + engine + "\n"
+        }
+        let embedded = try await run(try yaml(dir + "/embedded", "  model: default"), at: dir + "/embedded.yaml")
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let remote = try await run(try yaml(dir + "/remote", "  backend: remote\n  url: \(server.baseURL)/v1\n  model: \(servedName)"), at: dir + "/remote.yaml")
+        #expect(embedded.recordsOut == 3 && remote.recordsOut == 3)
+        let a = try records(dir + "/embedded"), b = try records(dir + "/remote")
+        #expect(a.count == 3 && a.count == b.count)
+        for (x, y) in zip(a, b) {
+            let triage = x["metadata"]?.objectValue?["triage"]
+            #expect(triage != nil && triage == y["metadata"]?.objectValue?["triage"], "\(x["id"] ?? .null)")
+        }
     }
 
     /// A server with room for one request answers 429 to the rest; the backend waits the

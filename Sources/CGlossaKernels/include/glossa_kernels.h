@@ -43,9 +43,10 @@ void glossa_matmul(int32_t type, const void *weights, int64_t columns, int64_t r
 
 /// Attention of one query row for the `group` query heads that share one key/value head:
 /// q and out hold the group's heads (d each) back to back; keys and values are the n cached
-/// f16 positions, `stride` elements apart; `scores` has room for n floats. softmax(q k^T scale) v,
-/// with the fixed arithmetic described in attention.c (the same bits on every kernel family).
-void glossa_attention(const float *q, int64_t group, int64_t d, const uint16_t *keys, const uint16_t *values,
+/// positions, `stride` elements apart, of `kv_type` (GLOSSA_TYPE_F32 or GLOSSA_TYPE_F16);
+/// `scores` has room for n floats. softmax(q k^T scale) v, with the fixed arithmetic described
+/// in attention.c (the same bits on every kernel family).
+void glossa_attention(const float *q, int64_t group, int64_t d, const void *keys, const void *values, int32_t kv_type,
                       int64_t stride, int64_t n, float scale, float *scores, float *out);
 
 /// Writes `count` floats to a cache of `kv_type` (f16: rounded to nearest even).

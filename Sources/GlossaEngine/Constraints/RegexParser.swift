@@ -3,7 +3,7 @@
 ///
 /// The subset: literal characters; escapes `\n \r \t \f \v \0 \xHH \uHHHH \u{H...}` and any
 /// escaped punctuation; classes `\d \D \w \W \s \S` (ASCII, as in JSON Schema's ECMA-262
-/// default); `.` (any character but a line feed); bracket classes `[a-z_]`, `[^...]` with those
+/// default); `.` (any character but a line terminator: LF, CR, U+2028, U+2029); bracket classes `[a-z_]`, `[^...]` with those
 /// escapes inside; groups `(...)` and `(?:...)`; alternation `|`; quantifiers `* + ? {m} {m,}
 /// {m,n}` (a lazy `?` after one is accepted: on a whole-output match it changes nothing).
 /// Anything else (back-references, look-around, named groups, possessive quantifiers) is an
@@ -18,6 +18,8 @@ public enum RegexParser {
     }
 
     static let digits = ScalarSet([0x30...0x39])
+    /// ECMA-262's `.`: every character but the line terminators.
+    static let anyButLineTerminator = ScalarSet.all.subtracting(ScalarSet([0x0A...0x0A, 0x0D...0x0D, 0x2028...0x2029]))
     static let word = ScalarSet([0x30...0x39, 0x41...0x5A, 0x5F...0x5F, 0x61...0x7A])
     static let space = ScalarSet([0x09...0x0D, 0x20...0x20])
 
@@ -114,7 +116,7 @@ public enum RegexParser {
                 i += 1
                 return inner
             case "[": return .scalars(try bracketClass())
-            case ".": return .scalars(ScalarSet.all.subtracting(ScalarSet([0x0A...0x0A])))
+            case ".": return .scalars(RegexParser.anyButLineTerminator)
             case "\\": return try escape(inClass: false).expression
             case "*", "+", "?": throw error("'\(c)' has nothing to repeat")
             case "{":

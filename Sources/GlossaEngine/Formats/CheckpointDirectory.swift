@@ -33,6 +33,14 @@ public struct CheckpointDirectory: Sendable {
         self.location = location
     }
 
+    /// A checkpoint of one safetensors file already opened (built from bytes by tests).
+    init(path: String, config: ModelConfig, file: SafetensorsFile) {
+        self.path = path
+        self.config = config
+        files = ["model.safetensors": file]
+        location = Dictionary(uniqueKeysWithValues: file.tensors.keys.map { ($0, "model.safetensors") })
+    }
+
     public func contains(_ name: String) -> Bool { location[name] != nil }
 
     public func floats(_ name: String, shape: [Int]) throws(EngineError) -> [Float] {

@@ -20,10 +20,20 @@ public final class LanguageModel: @unchecked Sendable {
         let file = try GGUFFile(path: path)
         let transformer = try Transformer(gguf: file)
         let tokenizer = try Tokenizer(gguf: file)
+        try Self.checkVocabulary(tokenizer, transformer, path: path)
         var stops = Set([151645, 151643].filter { $0 < tokenizer.vocabularySize })
         if let eos = file.metadata["tokenizer.ggml.eos_token_id"]?.int { stops.insert(eos) }
         self.init(transformer: transformer, tokenizer: tokenizer,
                   template: ChatTemplate.detect(jinja: file.metadata["tokenizer.chat_template"]?.string), stopTokens: stops)
+    }
+
+    /// Every token the tokenizer can produce must have an embedding row: a larger tokenizer
+    /// (a crafted or mismatched file) would make the model read past its embedding matrix.
+    private static func checkVocabulary(_ tokenizer: Tokenizer, _ transformer: Transformer, path: String) throws(EngineError) {
+        guard tokenizer.vocabularySize <= transformer.config.vocabularySize else {
+            throw .invalidFile(path: path, reason: "the tokenizer has \(tokenizer.vocabularySize) tokens, more than the model's "
+                               + "\(transformer.config.vocabularySize) embedding rows")
+        }
     }
 
     /// A model directory or a `.gguf` file.
@@ -51,6 +61,7 @@ public final class LanguageModel: @unchecked Sendable {
         } else {
             throw .invalidFile(path: directory, reason: "no tokenizer.json or vocab.json + merges.txt")
         }
+        try Self.checkVocabulary(tokenizer, transformer, path: directory)
         let jinja = (config?["chat_template"] as? String)
             ?? fm.contents(atPath: directory + "/chat_template.jinja").map { String(decoding: $0, as: UTF8.self) }
         let template = ChatTemplate.detect(jinja: jinja)

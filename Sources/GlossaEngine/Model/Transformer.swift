@@ -260,18 +260,11 @@ public final class Transformer: @unchecked Sendable {
                         let keys = cache.keys(layer) + head, values = cache.values(layer) + head
                         scores.withUnsafeMutableBufferPointer { scores in
                             let p = scores.baseAddress!
-                            if cache.precision == .f32 {
-                                // Dense f32 rows: the group's scores and outputs as two OpenBLAS
-                                // products whose shapes depend on this row alone.
-                                let k = keys.assumingMemoryBound(to: Float.self), v = values.assumingMemoryBound(to: Float.self)
-                                BLAS.multiplyTransposed(qp.value + qBase, lda: d, k, ldb: kvWidth, p, m: group, n: n, k: d, alpha: scale)
-                                for g in 0..<group { glossa_softmax(p + g * n, Int64(n)) }
-                                BLAS.multiply(p, lda: n, v, ldb: kvWidth, op.value + qBase, ldc: d, m: group, n: d, k: n)
-                            } else {
-                                // f16 rows are widened in registers by our kernel.
-                                glossa_attention(qp.value + qBase, Int64(group), Int64(d), keys.assumingMemoryBound(to: UInt16.self),
-                                                 values.assumingMemoryBound(to: UInt16.self), Int64(kvWidth), Int64(n), scale, p, op.value + qBase)
-                            }
+                            // Our kernel for both cache types: its fixed arithmetic gives the same
+                            // bits on every machine (OpenBLAS's products depend on the CPU kernel
+                            // it picks at load, e.g. OPENBLAS_CORETYPE).
+                            glossa_attention(qp.value + qBase, Int64(group), Int64(d), keys, values, cache.precision.type,
+                                             Int64(kvWidth), Int64(n), scale, p, op.value + qBase)
                         }
                     }
                 }

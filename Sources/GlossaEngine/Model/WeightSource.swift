@@ -88,18 +88,23 @@ public final class GGUFWeights: WeightSource {
         var infos: [String: GGUFFile.TensorInfo] = [:]
         for t in file.tensors { infos[t.name] = t }
         self.infos = infos
-        config = try ModelConfig.gguf(file, hasOutput: infos["output.weight"] != nil)
-        // Every tensor's bytes must lie inside the file.
+        // GGUFFile has checked that every tensor of a known type lies inside the file; one of
+        // a type the kernels cannot multiply has no known size and is refused here. (Q8_K is
+        // an activation format: no dot product takes it as weights.)
         for t in file.tensors {
-            let elements = t.dimensions.reduce(1, *)
-            let be = glossa_block_elements(Int32(t.type)), bb = glossa_block_bytes(Int32(t.type))
-            guard be > 0 else {
-                throw .invalidFile(path: file.path, reason: "tensor \(t.name) has ggml type \(t.type), which is not supported")
+            guard glossa_block_elements(Int32(bitPattern: t.type)) > 0, t.type != UInt32(GLOSSA_TYPE_Q8_K) else {
+                throw .invalidFile(path: file.path, reason: "tensor \(quoted(t.name)) has type \(GGUFFile.typeName(t.type)), which is not supported")
             }
-            guard elements % Int(be) == 0 else { throw .invalidFile(path: file.path, reason: "tensor \(t.name) is not a whole number of blocks") }
-            let end = file.dataOffset + t.offset + elements / Int(be) * Int(bb)
-            guard end <= file.data.count else { throw .truncated(path: file.path, what: "tensor \(t.name)") }
         }
+        config = try ModelConfig.gguf(file, hasOutput: infos["output.weight"] != nil)
+    }
+
+    /// The first byte of a tensor's data (GGUFFile has checked the whole tensor is mapped).
+    private func base(of info: GGUFFile.TensorInfo) throws(EngineError) -> UnsafeRawPointer {
+        guard let start = file.data.withUnsafeBytes({ $0.baseAddress }) else {
+            throw .truncated(path: file.path, what: "the data of tensor '\(info.name)'")
+        }
+        return start + file.dataOffset + info.offset
     }
 
     static func ggufName(_ hf: String) -> String {
@@ -130,7 +135,7 @@ public final class GGUFWeights: WeightSource {
         var info: GGUFFile.TensorInfo
         if let (expertName, e) = expertSlice(name) {
             guard let i = infos[expertName] else { throw .missingTensor(name: expertName, path: file.path) }
-            guard i.dimensions == [columns, rows, i.dimensions.count == 3 ? i.dimensions[2] : -1], e < i.dimensions[2] else {
+            guard i.dimensions.count == 3, i.dimensions == [columns, rows, i.dimensions[2]], e >= 0, e < i.dimensions[2] else {
                 throw .wrongShape(name: expertName, expected: [columns, rows, e + 1], found: i.dimensions)
             }
             info = i
@@ -141,19 +146,19 @@ public final class GGUFWeights: WeightSource {
             guard i.dimensions == [columns, rows] else { throw .wrongShape(name: g, expected: [columns, rows], found: i.dimensions) }
             info = i
         }
-        let type = Int32(info.type)
+        // The shape matched the tensor's, whose size GGUFFile checked: these products fit.
+        let type = Int32(bitPattern: info.type)
         let rowBytes = columns / Int(glossa_block_elements(type)) * Int(glossa_block_bytes(type))
-        let base = file.data.withUnsafeBytes { $0.baseAddress! } + file.dataOffset + info.offset + slice * rows * rowBytes
-        return WeightMatrix(rows: rows, columns: columns, type: type, base: base, owner: file)
+        return WeightMatrix(rows: rows, columns: columns, type: type, base: try base(of: info) + slice * rows * rowBytes, owner: file)
     }
 
     public func vector(_ name: String, count: Int) throws(EngineError) -> [Float] {
         let g = Self.ggufName(name)
         guard let info = infos[g] else { throw .missingTensor(name: g, path: file.path) }
         guard info.dimensions == [count] else { throw .wrongShape(name: g, expected: [count], found: info.dimensions) }
-        let base = file.data.withUnsafeBytes { $0.baseAddress! } + file.dataOffset + info.offset
+        let base = try base(of: info)
         var out = [Float](repeating: 0, count: count)
-        guard glossa_dequantize(Int32(info.type), base, &out, Int64(count)) == 0 else {
+        guard glossa_dequantize(Int32(bitPattern: info.type), base, &out, Int64(count)) == 0 else {
             throw .unsupportedDType(name: g, dtype: "ggml type \(info.type)")
         }
         return out
@@ -173,10 +178,24 @@ extension ModelConfig {
         default: throw .unsupportedArchitecture(arch)
         }
         func int(_ key: String) throws(EngineError) -> Int {
-            guard let v = m["\(arch).\(key)"]?.int else { throw .invalidConfig(path: file.path, reason: "missing \(arch).\(key)") }
+            guard let v = try optionalInt(key) else { throw .invalidConfig(path: file.path, reason: "missing \(arch).\(key)") }
+            return v
+        }
+        // A setting that is present must be usable: a string or an out-of-range number where a
+        // count belongs is an error, not a silent fallback to the default.
+        func optionalInt(_ key: String) throws(EngineError) -> Int? {
+            guard let value = m["\(arch).\(key)"] else { return nil }
+            guard let v = value.int else { throw .invalidConfig(path: file.path, reason: "\(arch).\(key) is \(value.summary), not an integer") }
+            return v
+        }
+        func optionalDouble(_ key: String) throws(EngineError) -> Double? {
+            guard let value = m["\(arch).\(key)"] else { return nil }
+            guard let v = value.double else { throw .invalidConfig(path: file.path, reason: "\(arch).\(key) is \(value.summary), not a number") }
             return v
         }
         let hidden = try int("embedding_length"), heads = try int("attention.head_count")
+        // Checked before it divides anything.
+        guard heads > 0 else { throw .invalidConfig(path: file.path, reason: "\(arch).attention.head_count is \(heads); it must be at least 1") }
         let vocab: Int
         switch m["tokenizer.ggml.tokens"] {
         case let .strings(count, _)?: vocab = count
@@ -185,20 +204,21 @@ extension ModelConfig {
         }
         var config = ModelConfig(
             architecture: architecture, vocabularySize: vocab, hiddenSize: hidden,
-            intermediateSize: (m["\(arch).feed_forward_length"]?.int) ?? 0,
+            intermediateSize: try optionalInt("feed_forward_length") ?? 0,
             layerCount: try int("block_count"), headCount: heads,
-            keyValueHeadCount: m["\(arch).attention.head_count_kv"]?.int ?? heads,
-            headDimension: m["\(arch).attention.key_length"]?.int ?? hidden / heads,
-            ropeTheta: m["\(arch).rope.freq_base"]?.double ?? 10_000,
-            rmsNormEpsilon: Float(m["\(arch).attention.layer_norm_rms_epsilon"]?.double ?? 1e-6),
+            keyValueHeadCount: try optionalInt("attention.head_count_kv") ?? heads,
+            headDimension: try optionalInt("attention.key_length") ?? hidden / heads,
+            ropeTheta: try optionalDouble("rope.freq_base") ?? 10_000,
+            rmsNormEpsilon: Float(try optionalDouble("attention.layer_norm_rms_epsilon") ?? 1e-6),
             tiedEmbeddings: !hasOutput, qkvBias: architecture == .qwen2, qkNorm: architecture != .qwen2,
-            maxPositions: m["\(arch).context_length"]?.int ?? 32_768)
+            maxPositions: try optionalInt("context_length") ?? 32_768)
         if architecture == .qwen3MoE {
             config.expertCount = try int("expert_count")
             config.expertsPerToken = try int("expert_used_count")
             config.expertIntermediateSize = try int("expert_feed_forward_length")
             config.normalizeTopKProbabilities = true
         }
+        try config.validate(path: file.path, names: .gguf(arch))
         config.kvCache = .f16
         return config
     }

@@ -32,8 +32,14 @@ public final class Tokenizer: @unchecked Sendable {
     ///   - tokens: token strings in GPT-2 byte-level form ("Ġhello"), by id.
     ///   - merges: "left right" pairs in rank order.
     ///   - added: tokens matched verbatim before pre-tokenization.
-    public init(tokens: [String], merges mergeList: [String], added: [AddedToken], normalization: Normalization) throws(EngineError) {
+    ///   - source: names the file the tokens came from in errors.
+    public init(tokens: [String], merges mergeList: [String], added: [AddedToken], normalization: Normalization,
+                source: String = "tokenizer") throws(EngineError) {
         self.normalization = normalization
+        // Ids and merge ranks are kept as Int32.
+        guard tokens.count <= Int(Int32.max), mergeList.count <= Int(Int32.max) else {
+            throw .invalidFile(path: source, reason: "\(tokens.count) tokens and \(mergeList.count) merges (at most \(Int32.max) each)")
+        }
         let decoder = ByteLevel.unicodeToByte
         var ids: [String: Int32] = [:]
         ids.reserveCapacity(tokens.count)
@@ -47,16 +53,22 @@ public final class Tokenizer: @unchecked Sendable {
         var byteToken = [Int32](repeating: -1, count: 256)
         for b in 0..<256 {
             guard let id = ids[String(Character(Unicode.Scalar(ByteLevel.byteToUnicode[b])!))] else {
-                throw .invalidFile(path: "tokenizer", reason: "byte \(b) has no token")
+                throw .invalidFile(path: source, reason: "byte \(b) has no token")
             }
             byteToken[b] = id
         }
         var table: [UInt64: (rank: Int32, id: Int32)] = [:]
         table.reserveCapacity(mergeList.count)
+        // A merge that does not name two tokens and their concatenation is an error, as in
+        // Hugging Face tokenizers: skipping it would silently tokenize differently.
         for (rank, merge) in mergeList.enumerated() {
-            guard let space = merge.firstIndex(of: " ") else { continue }
+            guard let space = merge.firstIndex(of: " ") else {
+                throw .invalidFile(path: source, reason: "merge \(rank) (\(quoted(merge))) is not two tokens separated by a space")
+            }
             let left = String(merge[..<space]), right = String(merge[merge.index(after: space)...])
-            guard let l = ids[left], let r = ids[right], let m = ids[left + right] else { continue }
+            guard let l = ids[left], let r = ids[right], let m = ids[left + right] else {
+                throw .invalidFile(path: source, reason: "merge \(rank) (\(quoted(merge))) names a token that is not in the vocabulary")
+            }
             table[UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))] = (Int32(rank), m)
         }
         tokenBytes = bytes
@@ -86,14 +98,17 @@ public final class Tokenizer: @unchecked Sendable {
         }
         var added: [AddedToken] = []
         for (i, type) in types.enumerated() {
+            guard let kind = type.int else {
+                throw .invalidFile(path: gguf.path, reason: "metadata 'tokenizer.ggml.token_type': element \(i) is \(type.summary), not an integer")
+            }
             if let o = overrides[i] { added.append(o); tokens[i] = o.content; continue }
-            switch type.int {
+            switch kind {
             case 3: added.append(AddedToken(id: i, content: tokens[i], special: true))
             case 4: added.append(AddedToken(id: i, content: tokens[i], special: false))
             default: break
             }
         }
-        try self.init(tokens: tokens, merges: merges, added: added, normalization: normalization)
+        try self.init(tokens: tokens, merges: merges, added: added, normalization: normalization, source: gguf.path)
     }
 
     /// Qwen3's added tokens, which sit on ids that are padding placeholders in Qwen2.5's vocabulary.
@@ -110,8 +125,6 @@ public final class Tokenizer: @unchecked Sendable {
               let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let model = root["model"] as? [String: Any], let vocab = model["vocab"] as? [String: Int]
         else { throw .invalidFile(path: path, reason: "not a BPE tokenizer.json") }
-        var tokens = [String](repeating: "", count: (vocab.values.max() ?? -1) + 1)
-        for (t, i) in vocab { tokens[i] = t }
         let mergeList: [String]
         if let m = model["merges"] as? [String] { mergeList = m }
         else if let m = model["merges"] as? [[String]] { mergeList = m.map { $0.joined(separator: " ") } }
@@ -120,11 +133,25 @@ public final class Tokenizer: @unchecked Sendable {
         for entry in (root["added_tokens"] as? [[String: Any]]) ?? [] {
             guard let id = entry["id"] as? Int, let content = entry["content"] as? String else { continue }
             added.append(AddedToken(id: id, content: content, special: (entry["special"] as? Bool) ?? false))
-            if id >= tokens.count { tokens += [String](repeating: "", count: id - tokens.count + 1) }
-            tokens[id] = content
         }
+        let tokens = try Self.tokensByID(vocab, added: added, path: path)
         let normalizer = (root["normalizer"] as? [String: Any])?["type"] as? String
-        try self.init(tokens: tokens, merges: mergeList, added: added, normalization: normalizer == "NFC" ? .nfc : .none)
+        try self.init(tokens: tokens, merges: mergeList, added: added, normalization: normalizer == "NFC" ? .nfc : .none, source: path)
+    }
+
+    /// The token table of a JSON vocabulary plus added tokens (which replace the vocabulary's
+    /// entry on their id). Ids number the tokens from 0, with as many gaps at most as there are
+    /// tokens: a crafted id can neither index outside the table nor make it huge.
+    static func tokensByID(_ vocab: [String: Int], added: [AddedToken], path: String) throws(EngineError) -> [String] {
+        let limit = 2 * (vocab.count + added.count)
+        let ids = Array(vocab.values) + added.map(\.id)
+        if let bad = ids.first(where: { $0 < 0 || $0 >= limit }) {
+            throw .invalidFile(path: path, reason: "token id \(bad) is out of range for \(vocab.count) tokens and \(added.count) added tokens")
+        }
+        var tokens = [String](repeating: "", count: (ids.max() ?? -1) + 1)
+        for (t, i) in vocab { tokens[i] = t }
+        for a in added { tokens[a.id] = a.content }
+        return tokens
     }
 
     /// `vocab.json` + `merges.txt` (+ `added_tokens_decoder` from tokenizer_config.json).
@@ -135,18 +162,17 @@ public final class Tokenizer: @unchecked Sendable {
         guard let mergesData = FileManager.default.contents(atPath: mergesTXT) else {
             throw .cannotOpen(path: mergesTXT, reason: "unreadable")
         }
-        var tokens = [String](repeating: "", count: (vocab.values.max() ?? -1) + 1)
-        for (t, i) in vocab { tokens[i] = t }
+        // Lines end in "\n" or "\r\n".
         let merges = String(decoding: mergesData, as: UTF8.self).split(separator: "\n")
+            .map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
             .filter { !$0.hasPrefix("#version") && !$0.isEmpty }.map(String.init)
         var added: [AddedToken] = []
         for (key, entry) in addedTokensDecoder {
             guard let id = Int(key), let content = entry["content"] as? String else { continue }
             added.append(AddedToken(id: id, content: content, special: (entry["special"] as? Bool) ?? false))
-            if id >= tokens.count { tokens += [String](repeating: "", count: id - tokens.count + 1) }
-            tokens[id] = content
         }
-        try self.init(tokens: tokens, merges: merges, added: added.sorted { $0.id < $1.id }, normalization: .nfc)
+        let tokens = try Self.tokensByID(vocab, added: added, path: vocabJSON)
+        try self.init(tokens: tokens, merges: merges, added: added.sorted { $0.id < $1.id }, normalization: .nfc, source: mergesTXT)
     }
 
     // MARK: - Encoding

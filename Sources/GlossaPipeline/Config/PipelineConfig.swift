@@ -22,6 +22,7 @@ public struct PipelineConfig: Sendable {
         case filter(languages: [String]?, scripts: [String]?, minCharacters: Int?, maxCharacters: Int?)
         case translate(TranslateOptions)
         case classify(ClassifyOptions)
+        case extract(ExtractOptions)
 
         public var name: String {
             switch self {
@@ -30,6 +31,7 @@ public struct PipelineConfig: Sendable {
             case .filter: "filter"
             case .translate: "translate"
             case .classify: "classify"
+            case .extract: "extract"
             }
         }
     }
@@ -47,6 +49,20 @@ public struct PipelineConfig: Sendable {
         public var labels: [String]
         public var instructions: String?
         public var fields: [String]?
+    }
+
+    public struct ExtractOptions: Sendable {
+        /// The JSON Schema every answer follows (compiled at load, so a bad one is an error
+        /// with its line).
+        public var schema: JSONValue
+        public var constraint: Constraint
+        public var instructions: String?
+        public var system: String?
+        /// Where the object goes: `metadata.<field>`, or a top-level key with `top_level`.
+        public var field = "extracted"
+        public var topLevel = false
+        public var fields: [String]?
+        public var maxTokens = 512
     }
 
     public struct Output: Sendable {
@@ -215,9 +231,9 @@ public struct PipelineConfig: Sendable {
         guard case let .sequence(sequence) = stagesNode else { throw r.error(stagesNode, "stages must be a list") }
         var detectsLanguage = false
         for item in sequence {
-            let stage = try r.mapping(item, "a stage", allowed: ["normalize", "detect-language", "filter", "translate", "classify"])
+            let stage = try r.mapping(item, "a stage", allowed: Set(Self.stageKeys.keys))
             guard stage.count == 1, let (kind, body) = stage.first else {
-                throw r.error(item, "each stage is one key (normalize, detect-language, filter, translate, classify)")
+                throw r.error(item, "each stage is one key (\(Self.stageKeys.keys.sorted().joined(separator: ", ")))")
             }
             let options: [String: Node]
             if case .scalar = body {
@@ -300,6 +316,8 @@ public struct PipelineConfig: Sendable {
                 guard !labels.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) else { throw r.error(labelsNode, "classify.labels has an empty label") }
                 guard !labels.isEmpty, Set(labels).count == labels.count else { throw r.error(labelsNode, "classify.labels must be a non-empty list without duplicates") }
                 config.stages.append(.classify(ClassifyOptions(labels: labels, instructions: try options["instructions"].map { try r.string($0, "classify.instructions") }, fields: try fields())))
+            case "extract":
+                config.stages.append(.extract(try r.extractOptions(options, body, fields: try fields())))
             default:
                 break
             }
@@ -312,6 +330,7 @@ public struct PipelineConfig: Sendable {
         "filter": ["languages", "scripts", "min_chars", "max_chars"],
         "translate": ["target", "source", "fields", "max_tokens", "chunk_chars", "glossary"],
         "classify": ["labels", "instructions", "fields"],
+        "extract": ["schema", "schema_file", "instructions", "system", "field", "top_level", "fields", "max_tokens"],
     ]
 
     /// Yams reports a duplicated key at its first occurrence with the whole document as
@@ -385,6 +404,70 @@ public struct PipelineConfig: Sendable {
             guard !names.isEmpty else { throw error(node, "\(what) is empty; name at least one field to read") }
             guard !names.contains("") else { throw error(node, "\(what) has an empty field name") }
             return names
+        }
+
+        /// `extract`: the schema inline (YAML, keys in their order) or from a JSON file next to
+        /// the pipeline, compiled here so that an unsupported keyword is reported with its line.
+        func extractOptions(_ options: [String: Node], _ body: Node, fields: [String]?) throws -> ExtractOptions {
+            let schema: JSONValue, at: Node
+            switch (options["schema"], options["schema_file"]) {
+            case let (node?, nil):
+                schema = try json(node, "extract.schema")
+                at = node
+            case let (nil, node?):
+                let name = try string(node, "extract.schema_file")
+                let path = name.hasPrefix("/") ? name : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(name).path
+                guard let data = FileManager.default.contents(atPath: path) else { throw error(node, "extract.schema_file: cannot read \(path)") }
+                do { schema = try JSONParser.parse(String(decoding: data, as: UTF8.self)).value } catch {
+                    throw self.error(node, "extract.schema_file \(path) is not valid JSON: \(error)")
+                }
+                at = node
+            case (nil, nil): throw error(body, "extract needs 'schema' (inline) or 'schema_file'")
+            case (_?, _?): throw error(body, "extract takes 'schema' or 'schema_file', not both")
+            }
+            let constraint: Constraint
+            do { constraint = try Constraint(.jsonSchema(schema)) } catch { throw self.error(at, "extract.schema: \(error.message)") }
+            var o = ExtractOptions(schema: schema, constraint: constraint)
+            o.instructions = try options["instructions"].map { try string($0, "extract.instructions") }
+            o.system = try options["system"].map { try string($0, "extract.system") }
+            if let f = options["field"] {
+                o.field = try string(f, "extract.field")
+                guard !o.field.isEmpty else { throw error(f, "extract.field is empty; name the key the object goes to") }
+            }
+            if let t = options["top_level"] {
+                guard let b = t.bool else { throw error(t, "extract.top_level must be true or false") }
+                o.topLevel = b
+            }
+            o.fields = fields
+            if let n = options["max_tokens"] { o.maxTokens = try int(n, "extract.max_tokens", min: 1) }
+            return o
+        }
+
+        /// A YAML value as JSON: mappings keep their order; plain scalars are null, booleans
+        /// or numbers when YAML reads them so, quoted ones are strings.
+        func json(_ node: Node, _ what: String) throws -> JSONValue {
+            switch node {
+            case let .scalar(scalar):
+                guard scalar.style == .plain else { return .string(scalar.string) }
+                if node.null != nil { return .null }
+                if let b = node.bool { return .bool(b) }
+                if node.int != nil || node.float != nil, let number = try? JSONParser.parse(scalar.string).value, case .number = number {
+                    return number
+                }
+                if let i = node.int { return .number(String(i)) }
+                return .string(scalar.string)
+            case let .mapping(mapping):
+                var object = JSONObject()
+                for (k, v) in mapping {
+                    guard let key = k.string else { throw error(k, "keys of \(what) must be strings") }
+                    object[key] = try json(v, what + "." + key)
+                }
+                return .object(object)
+            case let .sequence(items):
+                return .array(try items.map { try json($0, what) })
+            case .alias:
+                throw error(node, "\(what): YAML aliases are not supported here")
+            }
         }
 
         func strings(_ node: Node, _ what: String) throws -> [String] {

@@ -43,11 +43,14 @@ public final class PipelineRunner {
     /// An output directory holding a different run's output (other definition or inputs) is
     /// cleared instead of refused (`glossa run --force-restart`).
     public var forceRestart = false
+    /// Threads for parsing and record stages (normalize, detect-language, filter); the output
+    /// is the same for any number.
+    public let threads: Int
     private var segmentsCommitted = 0
     private var stages: [PipelineStage] = []
 
     public init(config: PipelineConfig, rank: Int = 0, worldSize: Int = 1, environment: [String: String] = [:],
-                log: @escaping (String) -> Void = { _ in }) throws {
+                threads: Int = System.coreCount, log: @escaping (String) -> Void = { _ in }) throws {
         guard worldSize >= 1, rank >= 0, rank < worldSize else {
             throw PipelineError.invalidArgument("rank \(rank) is outside a world of \(worldSize)")
         }
@@ -55,15 +58,17 @@ public final class PipelineRunner {
         self.rank = rank
         self.worldSize = worldSize
         self.log = log
-        stages = try Self.makeStages(config, environment: environment)
+        self.threads = max(1, threads)
+        stages = try Self.makeStages(config, environment: environment, threads: self.threads)
     }
 
-    static func makeStages(_ config: PipelineConfig, environment: [String: String]) throws -> [PipelineStage] {
+    static func makeStages(_ config: PipelineConfig, environment: [String: String], threads: Int) throws -> [PipelineStage] {
         var backend: InferenceBackend?
         func engineBackend() throws -> InferenceBackend {
             if let backend { return backend }
-            backend = try makeBackend(config.engine, environment: environment)
-            return backend!
+            let made = try makeBackend(config.engine, environment: environment)
+            backend = made
+            return made
         }
         let fields = config.input.fields
         return try config.stages.map { stage -> PipelineStage in
@@ -75,18 +80,21 @@ public final class PipelineRunner {
                     guard let parsed = Normalizer.Form(rawValue: form) else { throw PipelineError.invalidArgument("unknown normalization form \(form)") }
                     c.form = parsed
                 }
-                return RecordStepStage(name: "normalize", step: NormalizeStep(configuration: c, fields: f ?? fields))
+                return RecordStepStage(name: "normalize", step: NormalizeStep(configuration: c, fields: f ?? fields), threads: threads)
             case let .detectLanguage(f):
                 let path = LanguageIdentifier.defaultModelPath(environment: environment)
                 let identifier: LanguageIdentifier
                 do { identifier = try LanguageIdentifier(modelPath: path) } catch { throw PipelineError.invalidArgument("\(error)") }
-                return RecordStepStage(name: "detect-language", step: DetectLanguageStep(identifier: identifier, fields: f ?? fields, metadataField: config.metadataField))
+                return RecordStepStage(name: "detect-language", step: DetectLanguageStep(identifier: identifier, fields: f ?? fields, metadataField: config.metadataField),
+                                       threads: threads)
             case let .filter(languages, scripts, minC, maxC):
                 return FilterStage(languages: languages, scripts: scripts, minCharacters: minC, maxCharacters: maxC, fields: fields, metadataField: config.metadataField)
             case let .translate(options):
                 return TranslateStage(backend: try engineBackend(), options: options, fields: fields, metadataField: config.metadataField)
             case let .classify(options):
                 return ClassifyStage(backend: try engineBackend(), options: options, fields: fields, metadataField: config.metadataField)
+            case let .extract(options):
+                return ExtractStage(backend: try engineBackend(), options: options, fields: fields, metadataField: config.metadataField)
             }
         }
     }
@@ -304,6 +312,11 @@ public final class PipelineRunner {
             let isText = config.input.format == .text || (config.input.format == .auto && (lines.path.hasSuffix(".txt") || lines.path.hasSuffix(".txt.zst")))
             let inputName = (lines.path as NSString).lastPathComponent
             var batch: [(PipelineRecord, line: Int, offset: Int, raw: [UInt8])] = []
+            var batchBytes = 0
+            // Engine stages fill the engine's batch; a pipeline of record stages alone reads
+            // larger batches (up to 16 MiB of input) so that every thread has work.
+            let engineBatch = stages.contains { $0.usesEngine }
+            let batchRecords = engineBatch ? config.engine.batchRecords : 4096
             // Rejects name the file's line; a byte range's lines are numbered from its start,
             // so its first line's number in the file is looked up once, when first needed.
             var lineBase: Int?
@@ -318,6 +331,20 @@ public final class PipelineRunner {
             }
             func flush() throws {
                 guard !batch.isEmpty else { return }
+                // Parsing, like the record stages, is split between the threads; each line is
+                // parsed as it would be alone.
+                batch.withUnsafeMutableBufferPointer { pending in
+                    guard let base = pending.baseAddress else { return }
+                    let shared = SharedBuffer(base: base)
+                    Parallel.chunks(count: pending.count, threads: threads) { _, range in
+                        for k in range where shared.base[k].0.rejection == nil {
+                            shared.base[k].0 = shared.base[k].raw.withUnsafeBufferPointer {
+                                RecordLines.parse($0, isText: isText, name: inputName, line: shared.base[k].line)
+                            }
+                        }
+                    }
+                }
+                batchBytes = 0
                 var records = batch.map(\.0)
                 for stage in stages { try stage.process(&records) }
                 for (k, record) in records.enumerated() {
@@ -343,12 +370,14 @@ public final class PipelineRunner {
                 switch line {
                 case let .text(bytes, number, offset):
                     if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { marker.blankLines += 1; continue }
-                    batch.append((RecordLines.parse(bytes, isText: isText, name: inputName, line: number), number, offset, Array(bytes)))
+                    // Parsed when the batch is flushed (on all threads).
+                    batch.append((PipelineRecord(object: JSONObject(), rejection: nil, repairs: 0), number, offset, Array(bytes)))
+                    batchBytes += bytes.count
                 case let .tooLong(length, number, offset):
                     let record = PipelineRecord(object: JSONObject(), rejection: Rejection(Rejection.lineTooLong, "line of \(length) bytes"), repairs: 0)
                     batch.append((record, number, offset, []))
                 }
-                if batch.count >= config.engine.batchRecords {
+                if batch.count >= batchRecords || batchBytes >= 16 << 20 {
                     try flush()
                     progress(index, lines.number, lines.fractionRead, Date().timeIntervalSince(started))
                 }

@@ -13,10 +13,17 @@ public struct PipelineRecord: Sendable {
 /// left alone. Engine stages use the whole batch to keep the engine's batch full.
 public protocol PipelineStage: AnyObject {
     var name: String { get }
+    /// Engine stages want batches of `engine.batch_records`; record stages run on large
+    /// batches split between the run's threads.
+    var usesEngine: Bool { get }
     func process(_ batch: inout [PipelineRecord]) throws
     /// Counts since the last `resetStats()` (the runner keeps them per input unit).
     var statsJSON: JSONValue { get }
     func resetStats()
+}
+
+extension PipelineStage {
+    public var usesEngine: Bool { true }
 }
 
 /// Adds the numbers of two stats objects key by key (the stats of several units).
@@ -34,21 +41,40 @@ func mergeCounts(_ a: JSONValue, _ b: JSONValue) -> JSONValue {
     }
 }
 
-/// Adapts a per-record `RecordStep` (normalize, detect-language) to a pipeline stage.
+/// Adapts a per-record `RecordStep` (normalize, detect-language) to a pipeline stage. The batch
+/// is split into contiguous chunks, one per thread; steps are pure per record and each chunk
+/// keeps its own statistics, merged in order, so output and counts are the same for any
+/// number of threads.
 final class RecordStepStage<Step: RecordStep>: PipelineStage {
     let name: String
     let step: Step
+    let threads: Int
     var stats = Step.Stats()
+    var usesEngine: Bool { false }
 
-    init(name: String, step: Step) {
+    init(name: String, step: Step, threads: Int) {
         self.name = name
         self.step = step
+        self.threads = max(1, threads)
     }
 
     func process(_ batch: inout [PipelineRecord]) throws {
-        for i in batch.indices where batch[i].rejection == nil {
-            batch[i].rejection = step.process(&batch[i].object, repairs: batch[i].repairs, stats: &stats)
+        let chunks = Parallel.chunkCount(count: batch.count, threads: threads)
+        var partial = [Step.Stats](repeating: Step.Stats(), count: chunks)
+        let step = self.step
+        batch.withUnsafeMutableBufferPointer { records in
+            partial.withUnsafeMutableBufferPointer { counts in
+                guard let r = records.baseAddress, let c = counts.baseAddress else { return }
+                let recordsBase = SharedBuffer(base: r), countsBase = SharedBuffer(base: c)
+                Parallel.chunks(count: records.count, threads: threads) { chunk, range in
+                    for i in range where recordsBase.base[i].rejection == nil {
+                        recordsBase.base[i].rejection = step.process(&recordsBase.base[i].object, repairs: recordsBase.base[i].repairs,
+                                                                     stats: &countsBase.base[chunk])
+                    }
+                }
+            }
         }
+        for p in partial { stats.merge(p) }
     }
 
     var statsJSON: JSONValue { stats.json }
@@ -58,6 +84,7 @@ final class RecordStepStage<Step: RecordStep>: PipelineStage {
 /// Drops records by language, script or length; dropped records go to the rejects with a reason.
 final class FilterStage: PipelineStage {
     let name = "filter"
+    var usesEngine: Bool { false }
     let languages: Set<String>?, scripts: Set<String>?
     let minCharacters: Int?, maxCharacters: Int?
     let fields: TextFields

@@ -37,9 +37,22 @@ struct BinaryReader {
         self.path = path
     }
 
+    /// Bytes after `offset`.
+    var remaining: Int { bytes.count - offset }
+
+    // Compared with what remains rather than `offset + count` with the length: a count read
+    // from the file can be large enough for the sum to overflow.
     private mutating func need(_ count: Int, _ what: String) throws(LanguageIDError) {
-        guard count >= 0, offset + count <= bytes.count else {
+        guard count >= 0, count <= remaining else {
             throw .truncated(path: path, what: what, offset: offset)
+        }
+    }
+
+    /// Throws unless `count` items of at least `bytesEach` bytes can still follow: checked
+    /// before anything is reserved for them.
+    func expect(_ count: Int, of bytesEach: Int, _ what: String) throws(LanguageIDError) {
+        guard count >= 0, count <= remaining / bytesEach else {
+            throw .truncated(path: path, what: "\(what) (\(count) of at least \(bytesEach) bytes each, \(remaining) bytes left)", offset: offset)
         }
     }
 
@@ -79,7 +92,7 @@ struct BinaryReader {
     }
 
     mutating func floats(_ count: Int, _ what: String) throws(LanguageIDError) -> [Float] {
-        try need(count * 4, what)
+        try expect(count, of: 4, what)
         defer { offset += count * 4 }
         let start = offset
         return [Float](unsafeUninitializedCapacity: count) { out, n in

@@ -82,8 +82,12 @@ public final class FastTextModel: Sendable {
         guard size >= 0, nwords >= 0, nlabels > 0, nwords + nlabels == size else {
             throw .invalid(path: path, reason: "dictionary counts do not add up (\(nwords) words + \(nlabels) labels != \(size))")
         }
+        // An entry is at least a NUL, a count and a type: 10 bytes.
+        try r.expect(size, of: 10, "the dictionary")
         var words: [[UInt8]] = []
         words.reserveCapacity(nwords)
+        var wordBytes = 0
+        var labelTotal: Int64 = 0
         var labels: [String] = []
         var counts: [Int64] = []
         for i in 0..<size {
@@ -92,15 +96,28 @@ public final class FastTextModel: Sendable {
             let type = try r.uint8("type of dictionary entry \(i)")
             if i < nwords {
                 guard type == 0 else { throw .invalid(path: path, reason: "entry \(i) should be a word") }
+                // The vocabulary addresses its bytes with Int32 offsets.
+                wordBytes += entry.count
+                guard wordBytes <= Int(Int32.max) else { throw .invalid(path: path, reason: "the words take more than \(Int32.max) bytes") }
                 words.append(entry)
             } else {
                 guard type == 1 else { throw .invalid(path: path, reason: "entry \(i) should be a label") }
                 let name = entry.starts(with: Self.labelPrefix) ? Array(entry.dropFirst(Self.labelPrefix.count)) : entry
+                // The Huffman tree adds counts (up to their total) and marks unbuilt nodes
+                // with 10^15: a count outside 0..<10^15 could overflow or be taken for such a
+                // node (a cycle in the tree).
+                let (total, overflow) = labelTotal.addingReportingOverflow(count)
+                labelTotal = total
+                guard count >= 0, count < HuffmanTree.unbuilt, !overflow else {
+                    throw .invalid(path: path, reason: "label '\(String(decoding: name.prefix(100), as: UTF8.self))' (entry \(i)) has count \(count); "
+                                   + "counts must be between 0 and \(HuffmanTree.unbuilt - 1), and their total fit in 64 bits")
+                }
                 labels.append(String(decoding: name, as: UTF8.self))
                 counts.append(count)
             }
         }
         if pruneSize >= 0 {
+            try r.expect(Int(pruneSize), of: 8, "the prune index")
             var index: [Int32: Int32] = [:]
             index.reserveCapacity(Int(pruneSize))
             for _ in 0..<pruneSize {
@@ -136,6 +153,21 @@ public final class FastTextModel: Sendable {
         }
         tree = loss == .hierarchicalSoftmax ? HuffmanTree(counts: counts) : nil
 
+        // Rows are Int32 (fastText's own type), word row + bucket included: every row a word,
+        // a character n-gram or a word n-gram can reach must be a row of the input matrix.
+        guard input.rows <= Int(Int32.max) else {
+            throw .invalid(path: path, reason: "input matrix has \(input.rows) rows (at most \(Int32.max))")
+        }
+        if (a.maxn > 0 || a.wordNgrams > 1) && a.bucket == 0 {
+            throw .invalid(path: path, reason: "n-grams are on (maxn \(a.maxn), wordNgrams \(a.wordNgrams)) but there are 0 buckets")
+        }
+        if let pruneIndex {
+            for (bucket, row) in pruneIndex where row < 0 || nwords + Int(row) >= input.rows {
+                throw .invalid(path: path, reason: "prune index maps bucket \(bucket) to row \(row), outside the input matrix "
+                               + "(\(input.rows) rows, \(nwords) of them words)")
+            }
+        }
+
         // Subwords of every known word (fastText's initNgrams); "</s>" has none.
         var offsets: [Int32] = [0]
         var rows: [Int32] = []
@@ -147,7 +179,8 @@ public final class FastTextModel: Sendable {
             if word != Self.endOfSentence {
                 word.withUnsafeBufferPointer { ngrams.append(word: $0, to: &rows) }
             }
-            offsets.append(Int32(rows.count))
+            guard let end = Int32(exactly: rows.count) else { throw .invalid(path: path, reason: "the words have more than \(Int32.max) subwords") }
+            offsets.append(end)
         }
         subwordOffsets = offsets
         subwordRows = rows
@@ -478,10 +511,12 @@ private func memcmpEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>?, 
 struct HuffmanTree: Sendable {
     let left: [Int32]
     let right: [Int32]
+    /// fastText's count of a node not built yet; label counts must stay below it.
+    static let unbuilt: Int64 = 1_000_000_000_000_000
 
     init(counts: [Int64]) {
         let osz = counts.count
-        var count = [Int64](repeating: 1_000_000_000_000_000, count: 2 * osz - 1)
+        var count = [Int64](repeating: Self.unbuilt, count: 2 * osz - 1)
         var left = [Int32](repeating: -1, count: 2 * osz - 1)
         var right = [Int32](repeating: -1, count: 2 * osz - 1)
         for i in 0..<osz { count[i] = counts[i] }
@@ -521,8 +556,9 @@ enum EmbeddingMatrix: Sendable {
     static func read(_ r: inout BinaryReader, quantized: Bool, name: String) throws(LanguageIDError) -> EmbeddingMatrix {
         if quantized { return .quantized(try QuantizedMatrix(&r, name: name)) }
         let m = try r.int64("\(name) rows"), n = try r.int64("\(name) columns")
-        guard m >= 0, n > 0, m * n < 1 << 34 else { throw .invalid(path: r.path, reason: "\(name) has shape \(m) x \(n)") }
-        return .dense(rows: Int(m), columns: Int(n), data: try r.floats(Int(m * n), "\(name) data"))
+        let (elements, overflow) = m.multipliedReportingOverflow(by: n)
+        guard m >= 0, n > 0, !overflow, elements < 1 << 34 else { throw .invalid(path: r.path, reason: "\(name) has shape \(m) x \(n)") }
+        return .dense(rows: Int(m), columns: Int(n), data: try r.floats(Int(elements), "\(name) data"))
     }
 
     @inline(__always)
@@ -591,9 +627,11 @@ struct QuantizedMatrix: Sendable {
         let qnorm = try r.bool("\(name) norm flag")
         let m = try r.int64("\(name) rows"), n = try r.int64("\(name) columns")
         let codesize = Int(try r.int32("\(name) code size"))
+        guard codesize >= 0 else { throw .invalid(path: r.path, reason: "\(name) has a code size of \(codesize)") }
         codes = try r.uint8s(codesize, "\(name) codes")
         pq = try ProductQuantizer(&r, name: name)
-        guard m >= 0, n == Int64(pq.dim), codesize == Int(m) * pq.nsubq else {
+        let (expectedCodes, overflow) = m.multipliedReportingOverflow(by: Int64(pq.nsubq))
+        guard m >= 0, n == Int64(pq.dim), !overflow, Int64(codesize) == expectedCodes else {
             throw .invalid(path: r.path, reason: "\(name): \(m) x \(n) with \(codesize) codes does not match its quantizer")
         }
         rows = Int(m); columns = Int(n)
