@@ -6,9 +6,9 @@ public enum Engine {
     /// the first model is loaded: `glossa` does (every command, `serve` included), and so do the
     /// tests' shared fixtures.
     public static func configureProcess() {
-        // The matrix products run on Glossa's own threads (WorkerPool); OpenBLAS only sees
-        // attention's small products over f32 caches, called from those threads, where
-        // OpenBLAS's own workers would spin against ours for the same cores.
+        // The products run on Glossa's own threads (WorkerPool). OpenBLAS, if called at all, is
+        // called from those threads, where workers of its own would spin against ours for the
+        // same cores.
         BLAS.threads = 1
         // A step's buffers (up to tens of MB in a long prefill) come and go every layer: kept in
         // the heap, they are reused instead of being mapped and zeroed afresh by the kernel each
