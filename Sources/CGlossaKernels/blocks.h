@@ -1,4 +1,5 @@
-// Block layouts and scalar helpers shared by the kernel files (not part of the public header).
+// The GGUF block layouts and the helpers that read them, shared by the kernel files (not part
+// of the public header).
 #ifndef GLOSSA_BLOCKS_H
 #define GLOSSA_BLOCKS_H
 
@@ -6,9 +7,9 @@
 #include <string.h>
 #include <immintrin.h>
 
+// Elements per block: the 32-element formats (Q4_0, Q5_0, Q8_0) and the K-quants' super-blocks.
 #define QK 32
 #define QKK 256
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
 // Half to float by table: without F16C in every compiled variant, a _Float16 cast becomes a
 // library call per scale.
@@ -57,6 +58,7 @@ static inline void q6_K_values(const uint8_t *ql, const uint8_t *qh, int l, int 
 }
 
 // Half a Q6_K block (128 values) as four vectors of 6-bit values (0..63), in activation order.
+// Here rather than in dot_avx2.c because the AVX-512 kernels unpack Q6_K the same way.
 __attribute__((target("avx2,fma"))) static inline void unpack_q6_K_half_avx2(const uint8_t *ql, const uint8_t *qh, __m256i q[4]) {
     const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(0x03);
     const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
@@ -67,13 +69,5 @@ __attribute__((target("avx2,fma"))) static inline void unpack_q6_K_half_avx2(con
     q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), low2), 4));
     q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), low2), 4));
 }
-
-// AVX-512 VNNI path for Q5_0 / Q8_0 weights (avx512.c); returns 0 when it does not apply.
-int glossa_have_avx512_vnni(void);
-int glossa_matmul_q8_0_vnni(int32_t type, const void *w, int64_t columns, int64_t begin, int64_t end,
-                            const void *x, int64_t x_stride, int64_t tokens, float *y, int64_t y_stride);
-int glossa_matmul_k_vnni(int32_t type, const void *w, int64_t columns, int64_t begin, int64_t end,
-                         const void *x, int64_t x_stride, int64_t tokens, float *y, int64_t y_stride);
-int glossa_quantize_activations_avx512(int32_t type, const float *x, void *dst, int64_t count);
 
 #endif

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GlossaEngine
 import GlossaPipeline
 import GlossaText
 
@@ -11,6 +12,13 @@ struct Glossa: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [RunCommand.self, ServeCommand.self, StatusCommand.self, NormalizeCommand.self, DetectCommand.self, LanguagesCommand.self, GenerateCommand.self, ModelCommand.self, BenchCommand.self, InfoCommand.self]
     )
+
+    /// The engine's process-wide settings come first: they must be in place before any model is
+    /// loaded, whichever command loads it (generate, serve, run, bench).
+    static func main() async {
+        Engine.configureProcess()
+        await main(nil)
+    }
 }
 
 let environment = ProcessInfo.processInfo.environment

@@ -3,7 +3,7 @@ import Foundation
 import GlossaTestSupport
 import Testing
 
-/// The AVX-512 VNNI kernels (avx512.c) against the AVX2 kernels (kernels.c): the same bits for
+/// The AVX-512 VNNI kernels (dot_avx512.c) against the AVX2 kernels (dot_avx2.c): the same bits for
 /// every weight format both cover, every token count (tile tails, chunk boundaries, the
 /// one-token paths) and odd block counts; and each token's row the same as computed alone.
 @Suite(.serialized) struct KernelPathTests {

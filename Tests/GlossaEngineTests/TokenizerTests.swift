@@ -9,7 +9,10 @@ enum DefaultModel {
         ProcessInfo.processInfo.environment["GLOSSA_MODELS"].map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("models")
     }
     static var path: String { models.appendingPathComponent("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf").path }
-    static let gguf: GGUFFile = try! GGUFFile(path: path)
+    static let gguf: GGUFFile = {
+        _ = processConfigured
+        return try! GGUFFile(path: path)
+    }()
     static let tokenizer: Tokenizer = try! Tokenizer(gguf: gguf)
     static let qwen3Tokenizer: Tokenizer = try! Tokenizer(gguf: gguf, normalization: .nfc, overrides: Tokenizer.qwen3AddedTokens)
 }

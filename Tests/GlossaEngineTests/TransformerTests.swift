@@ -3,8 +3,15 @@ import Testing
 @testable import GlossaEngine
 
 enum Fixtures {
-    static let tiny = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/tiny")
+    static let tiny: URL = {
+        _ = processConfigured
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/tiny")
+    }()
 }
+
+/// The process-wide settings `glossa` makes at start, made before the first test model is read:
+/// every model the tests run comes from `Fixtures.tiny` or `DefaultModel.gguf`, which touch this.
+let processConfigured: Void = Engine.configureProcess()
 
 /// Logits and greedy tokens of Hugging Face transformers on tiny random checkpoints
 /// (Fixtures/tiny/make_tiny_models.py): F32 within 1e-4 x max|logit|, BF16 weights against

@@ -4,76 +4,6 @@ import Dispatch
 import Glibc
 #endif
 
-/// Keys and values of every position seen so far, per layer.
-public final class KVCache: @unchecked Sendable {
-    /// Element type of the cached keys and values.
-    public enum Precision: String, Sendable, Codable, CaseIterable {
-        /// Half the memory; values rounded to nearest (llama.cpp's default).
-        case f16
-        /// Exactly what the layers computed.
-        case f32
-
-        var type: Int32 { self == .f16 ? Int32(GLOSSA_TYPE_F16) : Int32(GLOSSA_TYPE_F32) }
-        var bytes: Int { self == .f16 ? 2 : 4 }
-    }
-
-    public let capacity: Int
-    public let precision: Precision
-    let width: Int                       // kv heads × head dim
-    let layers: Int
-    /// layers × (keys, values) × capacity × width elements, in one allocation.
-    private let storage: UnsafeMutableRawPointer
-    public private(set) var count = 0
-
-    public convenience init(config: ModelConfig, capacity: Int, precision: Precision? = nil) {
-        self.init(width: config.keyValueHeadCount * config.headDimension, layers: config.layerCount, capacity: capacity,
-                  precision: precision ?? config.kvCache)
-    }
-
-    init(width: Int, layers: Int, capacity: Int, precision: Precision) {
-        self.capacity = capacity
-        self.width = width
-        self.layers = layers
-        self.precision = precision
-        // Positions are written before they are read; nothing needs zeroing.
-        storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, 2 * layers * capacity * width * precision.bytes), alignment: 64)
-    }
-
-    deinit { storage.deallocate() }
-
-    func keys(_ layer: Int) -> UnsafeMutableRawPointer { storage + (2 * layer) * capacity * width * precision.bytes }
-    func values(_ layer: Int) -> UnsafeMutableRawPointer { storage + (2 * layer + 1) * capacity * width * precision.bytes }
-
-    /// Stores `rows` positions of keys and values (f32 rows of `width`) from position `count`.
-    func store(layer: Int, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, rows: Int) {
-        let offset = count * width * precision.bytes
-        glossa_store_kv(precision.type, k, keys(layer) + offset, Int64(rows * width))
-        glossa_store_kv(precision.type, v, values(layer) + offset, Int64(rows * width))
-    }
-
-    /// A new cache holding this one's positions, with room for `capacity`.
-    public func copy(capacity: Int) -> KVCache {
-        let c = KVCache(width: width, layers: layers, capacity: capacity, precision: precision)
-        c.fill(from: self, count: count)
-        return c
-    }
-
-    /// Takes the first `positions` positions of `other` (same shape and precision) as its own;
-    /// this cache must be empty.
-    func fill(from other: KVCache, count positions: Int) {
-        precondition(count == 0 && positions <= min(other.count, capacity) && other.width == width
-                     && other.layers == layers && other.precision == precision)
-        for l in 0..<layers {
-            keys(l).copyMemory(from: other.keys(l), byteCount: positions * width * precision.bytes)
-            values(l).copyMemory(from: other.values(l), byteCount: positions * width * precision.bytes)
-        }
-        count = positions
-    }
-
-    func advance(by n: Int) { count += n }
-    public func reset() { count = 0 }
-}
-
 /// One Qwen-family decoder: embedding, layers of attention (GQA, optional qkv bias and
 /// qk-norm, RoPE) and a dense or mixture-of-experts SwiGLU MLP, final norm, output head.
 public final class Transformer: @unchecked Sendable {
@@ -85,6 +15,13 @@ public final class Transformer: @unchecked Sendable {
     enum MLP {
         case dense(FeedForward)
         case experts(MixtureOfExperts)
+
+        func callAsFunction(_ x: [Float], rows: Int, width: Int) -> [Float] {
+            switch self {
+            case let .dense(ff): ff(x, rows: rows)
+            case let .experts(moe): moe(x, rows: rows, width: width)
+            }
+        }
     }
 
     struct Layer {
@@ -117,13 +54,9 @@ public final class Transformer: @unchecked Sendable {
         set { config.kvCache = newValue }
     }
 
+    /// Loads every weight; the process-wide settings the engine is tuned for are the caller's
+    /// (`Engine.configureProcess()`, which `glossa` makes at start).
     public init(weights c: some WeightSource) throws(EngineError) {
-        // Products run on Glossa's own threads; OpenBLAS only sees attention's small
-        // matrix-vector products, called from those threads, where its own workers would spin.
-        BLAS.threads = 1
-        // A step's buffers (up to tens of MB in a long prefill) come and go every layer: keep
-        // them in the heap instead of having the kernel map and zero fresh pages each time.
-        glossa_keep_buffers_in_heap()
         let cfg = c.config
         config = cfg
         let h = cfg.hiddenSize, d = cfg.headDimension
@@ -201,73 +134,46 @@ public final class Transformer: @unchecked Sendable {
     /// computed the same way whatever else is in the batch), attention stays per sequence.
     /// Returns each segment's requested logits.
     public func forward(batch: [Segment]) -> [[Float]] {
-        let cfg = config
-        let h = cfg.hiddenSize
-        let rows = batch.reduce(0) { $0 + $1.tokens.count }
         for s in batch { precondition(s.cache.count + s.tokens.count <= s.cache.capacity, "KV cache full") }
-        var x = [Float](repeating: 0, count: rows * h)
-        var r = 0
-        for s in batch {
-            for token in s.tokens {
-                let row = embedding.row(token)
-                for i in 0..<h { x[r * h + i] = row[i] }
-                r += 1
-            }
-        }
-        let rope = rotations(batch)
+        let h = config.hiddenSize
+        let layout = BatchLayout(batch)
+        let rope = rotations(layout.positions)
+        var x = embed(batch.flatMap(\.tokens))
         for (index, layer) in layers.enumerated() {
-            let attended = attention(layer.attention, layer.inputNorm(x, width: h), batch: batch, rows: rows, layer: index, rope: rope)
-            for i in 0..<x.count { x[i] += attended[i] }
-            let n = layer.postAttentionNorm(x, width: h)
-            let y: [Float]
-            switch layer.mlp {
-            case let .dense(ff): y = ff(n, rows: rows)
-            case let .experts(moe): y = moe(n, rows: rows, width: h)
-            }
-            for i in 0..<x.count { x[i] += y[i] }
+            let attended = attention(layer.attention, layer.inputNorm(x, width: h), batch: batch, layout: layout,
+                                     layer: index, rope: rope)
+            add(attended, to: &x)
+            add(layer.mlp(layer.postAttentionNorm(x, width: h), rows: layout.rowCount, width: h), to: &x)
         }
         for s in batch { s.cache.advance(by: s.tokens.count) }
-        // Only the rows whose logits were asked for go through the output head.
-        var wanted: [Int] = []
-        var first = 0
-        for s in batch {
-            switch s.logits {
-            case .none: break
-            case .last, .lastHidden: wanted.append(first + s.tokens.count - 1)
-            case .all: wanted += Array(first..<(first + s.tokens.count))
-            }
-            first += s.tokens.count
+        // Only the rows whose logits (or hidden state) were asked for go on.
+        var hidden = rows(layout.outputRows, of: x)
+        norm.apply(&hidden, width: h)
+        let logits = layout.headRows.isEmpty ? [] : head(rows(layout.headRows, of: hidden), rows: layout.headRows.count)
+        return layout.outputs(hidden: hidden, width: h, logits: logits, vocabulary: config.vocabularySize)
+    }
+
+    /// The embedding rows of `tokens`, one after another.
+    private func embed(_ tokens: [Int]) -> [Float] {
+        let h = config.hiddenSize
+        var x = [Float](repeating: 0, count: tokens.count * h)
+        for (r, token) in tokens.enumerated() {
+            let row = embedding.row(token)
+            for i in 0..<h { x[r * h + i] = row[i] }
         }
-        var selected = [Float](repeating: 0, count: wanted.count * h)
-        for (k, row) in wanted.enumerated() { for i in 0..<h { selected[k * h + i] = x[row * h + i] } }
-        norm.apply(&selected, width: h)
-        // The head runs only on rows that want logits; hidden states are returned as they are.
-        var headRows: [Int] = []
-        var k = 0
-        for s in batch {
-            let count = s.logits == .none ? 0 : (s.logits == .all ? s.tokens.count : 1)
-            if s.logits != .lastHidden { headRows += Array(k..<(k + count)) }
-            k += count
-        }
-        var headInput = [Float](repeating: 0, count: headRows.count * h)
-        for (j, row) in headRows.enumerated() { for i in 0..<h { headInput[j * h + i] = selected[row * h + i] } }
-        let logits = headRows.isEmpty ? [] : head(headInput, rows: headRows.count)
-        let v = cfg.vocabularySize
-        var out: [[Float]] = []
-        var selectedRow = 0, logitRow = 0
-        for s in batch {
-            switch s.logits {
-            case .none: out.append([])
-            case .lastHidden:
-                out.append(Array(selected[(selectedRow * h)..<((selectedRow + 1) * h)]))
-                selectedRow += 1
-            case .last, .all:
-                let count = s.logits == .last ? 1 : s.tokens.count
-                out.append(Array(logits[(logitRow * v)..<((logitRow + count) * v)]))
-                logitRow += count
-                selectedRow += count
-            }
-        }
+        return x
+    }
+
+    /// The residual connection: x += y.
+    private func add(_ y: [Float], to x: inout [Float]) {
+        for i in 0..<x.count { x[i] += y[i] }
+    }
+
+    /// The listed rows (hidden-size wide) of `x`, in that order.
+    private func rows(_ indices: [Int], of x: [Float]) -> [Float] {
+        let h = config.hiddenSize
+        var out = [Float](repeating: 0, count: indices.count * h)
+        for (k, row) in indices.enumerated() { for i in 0..<h { out[k * h + i] = x[row * h + i] } }
         return out
     }
 
@@ -287,17 +193,14 @@ public final class Transformer: @unchecked Sendable {
     }
 
     /// cos and sin of every row's RoPE angles (row-major, d/2 each), shared by all layers.
-    private func rotations(_ batch: [Segment]) -> (cos: [Float], sin: [Float]) {
+    private func rotations(_ positions: [Int]) -> (cos: [Float], sin: [Float]) {
         let half = config.headDimension / 2
         var c: [Float] = [], s: [Float] = []
-        for segment in batch {
-            for r in 0..<segment.tokens.count {
-                let position = Float(segment.cache.count + r)
-                for i in 0..<half {
-                    let angle = position * inverseFrequencies[i]
-                    c.append(cos(angle))
-                    s.append(sin(angle))
-                }
+        for position in positions {
+            for i in 0..<half {
+                let angle = Float(position) * inverseFrequencies[i]
+                c.append(cos(angle))
+                s.append(sin(angle))
             }
         }
         return (c, s)
@@ -306,8 +209,9 @@ public final class Transformer: @unchecked Sendable {
     /// softmax(q kᵀ / √d + causal mask) v per sequence, with grouped key/value heads and RoPE.
     /// (row, head) pairs are independent and split between the threads; each one's arithmetic
     /// is the same whatever the batch or the split.
-    private func attention(_ a: Attention, _ x: [Float], batch: [Segment], rows: Int, layer: Int,
+    private func attention(_ a: Attention, _ x: [Float], batch: [Segment], layout: BatchLayout, layer: Int,
                            rope: (cos: [Float], sin: [Float])) -> [Float] {
+        let rows = layout.rowCount
         let cfg = config
         let d = cfg.headDimension, heads = cfg.headCount, kvHeads = cfg.keyValueHeadCount
         var q = a.q(x, rows: rows), k = a.k(x, rows: rows)
@@ -326,14 +230,13 @@ public final class Transformer: @unchecked Sendable {
         // For every row of the batch: its cache, and the positions it attends to (causal: the
         // cached ones and the segment's up to itself).
         var items: [(cache: KVCache, row: Int, positions: Int)] = []
-        var base = 0
         k.withUnsafeBufferPointer { k in
             v.withUnsafeBufferPointer { v in
-                for segment in batch {
-                    let cache = segment.cache, t = segment.tokens.count
-                    cache.store(layer: layer, keys: k.baseAddress! + base * kvWidth, values: v.baseAddress! + base * kvWidth, rows: t)
-                    for r in 0..<t { items.append((cache, base + r, cache.count + r + 1)) }
-                    base += t
+                for (segment, segmentRows) in zip(batch, layout.segmentRows) {
+                    let cache = segment.cache, first = segmentRows.lowerBound
+                    cache.store(layer: layer, keys: k.baseAddress! + first * kvWidth, values: v.baseAddress! + first * kvWidth,
+                                rows: segmentRows.count)
+                    for r in segmentRows { items.append((cache, r, layout.positions[r] + 1)) }
                 }
             }
         }

@@ -1,4 +1,5 @@
-// AVX-512 VNNI products for the 32-element formats (Q5_0, Q8_0) against Q8_0 activations.
+// AVX-512 VNNI products over whole batches: first the 32-element formats (Q5_0, Q8_0) against
+// Q8_0 activations, then the K-quants (Q4_K, Q6_K) against Q8_K (their own notes further down).
 //
 // vpdpbusd multiplies unsigned by signed bytes, so weights are shifted to unsigned (Q5_0 keeps
 // its stored 0..31, Q8_0 gets +128) and the shift is taken back exactly by starting each
@@ -9,7 +10,7 @@
 // Every output (row, token) is one chain: acc = fma(float(lanes), dw * da, acc) over block
 // pairs, then a fixed 16-lane reduction. Tiles of rows x tokens only decide which chains run
 // side by side, never their arithmetic, so results do not depend on the batch.
-#include "blocks.h"
+#include "dispatch.h"
 #include <immintrin.h>
 #include <stdlib.h>
 
@@ -20,35 +21,6 @@
 typedef struct { int8_t a[64]; int32_t start[16]; float d[16]; } act_pair;
 // One weight row per pair of blocks: unsigned bytes (scales are kept apart, see unpack_row).
 typedef struct { uint8_t q[64]; } weight_pair;
-
-static int kernel_level = -1;
-// A cap set by glossa_set_kernel_level, for the calling thread only: tests compare the paths
-// while other threads run the engine on the best one.
-static _Thread_local int thread_cap = 0;
-
-static int cpu_level(void) {
-    const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-                       __builtin_cpu_supports("avx512dq");
-    return avx512 ? 3 : __builtin_cpu_supports("avx2") ? 2 : 1;
-}
-
-int glossa_kernel_level(void) {
-    if (kernel_level < 0) {
-        // GLOSSA_KERNELS=avx2 runs the AVX2 kernels on an AVX-512 machine (to test and time them).
-        const char *forced = getenv("GLOSSA_KERNELS");
-        const int cpu = cpu_level();
-        kernel_level = forced && strcmp(forced, "avx2") == 0 && cpu > 2 ? 2 : cpu;
-    }
-    return thread_cap && thread_cap < kernel_level ? thread_cap : kernel_level;
-}
-
-int glossa_set_kernel_level(int level) {
-    thread_cap = level < 1 ? 1 : level;
-    return glossa_kernel_level();
-}
-
-int glossa_have_avx512_vnni(void) { return glossa_kernel_level() >= 3; }
 
 INLINE_AVX512 __m512 pair_scales(float d0, float d1) {
     return _mm512_insertf32x8(_mm512_set1_ps(d0), _mm256_set1_ps(d1), 1);
@@ -120,7 +92,7 @@ AVX512 static void unpack_row(int32_t type, const void *row, int64_t nb, weight_
     for (int64_t i = 0; i < nb; i++) scales[4 * i + m] = block_scale(type, row, i);
 }
 
-// Horizontal sum in the order of kernels.c's horizontal_sum_avx2 (and llama.cpp's hsum).
+// Horizontal sum in the order of dot_avx2.c's horizontal_sum_avx2 (and llama.cpp's hsum).
 INLINE_AVX512 float sum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -268,65 +240,6 @@ int glossa_matmul_q8_0_vnni(int32_t type, const void *w, int64_t columns, int64_
     }
     free(acts); free(rows); free(scratch);
     return 1;
-}
-
-// Activation quantization, equal to the scalar code in kernels.c value for value: the same
-// float products, roundf's half-away-from-zero rebuilt from truncation (Q8_0) and lrintf's
-// half-to-even (Q8_K).
-AVX512 static void quantize_q8_0(const float *x, block_q8_0 *b, int64_t nb) {
-    const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
-    const __m512i sign = _mm512_set1_epi32((int)0x80000000);
-    for (int64_t i = 0; i < nb; i++, x += QK) {
-        const __m512 v[2] = {_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)};
-        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v[0]), _mm512_abs_ps(v[1])));
-        const float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
-        b[i].d = float_to_half(d);
-        for (int h = 0; h < 2; h++) {
-            const __m512 p = _mm512_mul_ps(v[h], _mm512_set1_ps(id));
-            const __m512 t = _mm512_roundscale_ps(p, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-            const __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(p, t)), half, _CMP_GE_OQ);
-            const __m512 away = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(one),
-                                                                    _mm512_and_si512(_mm512_castps_si512(p), sign)));
-            const __m512 r = _mm512_mask_add_ps(t, up, t, away);
-            _mm_storeu_si128((__m128i *)(b[i].qs + 16 * h), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(r)));
-        }
-    }
-}
-
-AVX512 static void quantize_q8_K(const float *x, block_q8_K *b, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, x += QKK) {
-        __m512 m = _mm512_setzero_ps();
-        for (int k = 0; k < 16; k++) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + 16 * k)));
-        const float amax = _mm512_reduce_max_ps(m);
-        if (!amax) {
-            b[i].d = 0;
-            memset(b[i].qs, 0, QKK);
-            memset(b[i].bsums, 0, sizeof(b[i].bsums));
-            continue;
-        }
-        // The first element reaching amax gives the sign, as the scalar scan does.
-        float max = 0;
-        for (int k = 0; k < 16; k++) {
-            const __mmask16 hit = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + 16 * k)), _mm512_set1_ps(amax), _CMP_EQ_OQ);
-            if (hit) { max = x[16 * k + __builtin_ctz(hit)]; break; }
-        }
-        const float iscale = -127.f / max;
-        for (int k = 0; k < 16; k++) {
-            const __m512 p = _mm512_mul_ps(_mm512_set1_ps(iscale), _mm512_loadu_ps(x + 16 * k));
-            __m512i q = _mm512_cvtps_epi32(_mm512_roundscale_ps(p, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-            q = _mm512_min_epi32(q, _mm512_set1_epi32(127));
-            _mm_storeu_si128((__m128i *)(b[i].qs + 16 * k), _mm512_cvtepi32_epi8(q));
-            b[i].bsums[k] = (int16_t)_mm512_reduce_add_epi32(q);
-        }
-        b[i].d = 1 / iscale;
-    }
-}
-
-int glossa_quantize_activations_avx512(int32_t type, const float *x, void *dst, int64_t count) {
-    if (!glossa_have_avx512_vnni()) return 0;
-    if (type == GLOSSA_TYPE_Q8_0) { quantize_q8_0(x, dst, count / QK); return 1; }
-    if (type == GLOSSA_TYPE_Q8_K) { quantize_q8_K(x, dst, count / QKK); return 1; }
-    return 0;
 }
 
 // ---- K-quants (Q4_K, Q6_K) against Q8_K activations ----
