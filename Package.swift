@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "glossa",
             dependencies: [
-                "GlossaText", "GlossaEngine", "GlossaPipeline", "GlossaServer",
+                "GlossaText", "GlossaIO", "GlossaEngine", "GlossaPipeline", "GlossaServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "GlossaTestSupport", path: "Tests/GlossaTestSupport"),
         // Fixtures are read from the source tree by path (#filePath), not bundled.
         .testTarget(name: "GlossaTextTests", dependencies: ["GlossaText", "GlossaTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "GlossaEngineTests", dependencies: ["GlossaEngine", "CGlossaKernels", "GlossaTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "GlossaEngineTests", dependencies: ["GlossaEngine", "GlossaIO", "CGlossaKernels", "GlossaTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GlossaPipelineTests", dependencies: ["GlossaPipeline"]),
         // Starts the built `glossa serve` as a separate process and talks to it over loopback.
         .testTarget(name: "GlossaServerTests", dependencies: [

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GlossaEngine
+import GlossaIO
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,6 +39,42 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Key/value cache element type: f16 or f32 (default: the model's, f16 for GGUF).")
     var kvCache: KVCache.Precision?
 
+    @Option(help: "Constrain the answer to one of these strings (repeatable).")
+    var choice: [String] = []
+
+    @Option(help: "Constrain the answer to match this regular expression (the whole answer).")
+    var regex: String?
+
+    @Option(help: "Constrain the answer to JSON valid under the JSON Schema in this file.")
+    var jsonSchema: String?
+
+    @Option(help: "Constrain the answer to this GBNF grammar file (llama.cpp's syntax, starting at root).")
+    var grammar: String?
+
+    @Flag(help: "Constrain the answer to a JSON object.")
+    var jsonObject = false
+
+    /// The one constraint the options ask for, compiled (nil when none).
+    func constraint() throws -> Constraint? {
+        var kinds: [Constraint.Kind] = []
+        if !choice.isEmpty { kinds.append(.choice(choice)) }
+        if let regex { kinds.append(.regex(regex)) }
+        if let jsonSchema {
+            guard let data = FileManager.default.contents(atPath: jsonSchema) else { throw ValidationError("--json-schema: cannot read \(jsonSchema)") }
+            do { kinds.append(.jsonSchema(try JSONParser.parse(String(decoding: data, as: UTF8.self)).value)) } catch {
+                throw ValidationError("--json-schema: \(jsonSchema) is not valid JSON: \(error)")
+            }
+        }
+        if let grammar {
+            guard let data = FileManager.default.contents(atPath: grammar) else { throw ValidationError("--grammar: cannot read \(grammar)") }
+            kinds.append(.grammar(String(decoding: data, as: UTF8.self)))
+        }
+        if jsonObject { kinds.append(.jsonObject) }
+        guard kinds.count <= 1 else { throw ValidationError("give at most one of --choice, --regex, --json-schema, --grammar, --json-object") }
+        guard let kind = kinds.first else { return nil }
+        do { return try Constraint(kind) } catch { throw ValidationError("invalid constraint: \(error.message)") }
+    }
+
     func run() throws {
         let lm: LanguageModel
         do {
@@ -53,6 +90,7 @@ struct GenerateCommand: ParsableCommand {
         var options = Generator.Options()
         options.maxTokens = maxTokens
         options.thinkingBudget = thinkingBudget
+        options.constraint = try constraint()
         let started = Date()
         let stream = !json
         let result = Generator(lm).chat(messages, enableThinking: think, options: options) { piece in

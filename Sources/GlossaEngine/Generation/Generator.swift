@@ -9,6 +9,8 @@ public struct Generator: Sendable {
         /// Tokens of thinking before the stop phrase is forced; nil = unlimited, 0 = no thinking.
         public var thinkingBudget: Int? = nil
         public var sampling = SamplingParameters.greedy
+        /// What the answer must look like (nil: free).
+        public var constraint: Constraint?
         public init() {}
     }
 
@@ -38,6 +40,7 @@ public struct Generator: Sendable {
         request.maxTokens = options.maxTokens
         request.thinkingBudget = options.thinkingBudget
         request.sampling = options.sampling
+        request.constraint = options.constraint
         return BatchEngine(model: model, kvBudgetTokens: model.transformer.config.maxPositions).run([request]) { _, event in
             if case let .text(piece) = event { onText(piece) }
         }[0]

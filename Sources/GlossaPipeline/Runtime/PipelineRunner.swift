@@ -347,6 +347,20 @@ public final class PipelineRunner {
                 batchBytes = 0
                 var records = batch.map(\.0)
                 for stage in stages { try stage.process(&records) }
+                // Kept records are serialized on all threads too; the writers take them in order.
+                var lines = [[UInt8]](repeating: [], count: records.count)
+                records.withUnsafeBufferPointer { kept in
+                    lines.withUnsafeMutableBufferPointer { out in
+                        guard let r = kept.baseAddress, let o = out.baseAddress else { return }
+                        let recordsBase = SharedBuffer(base: UnsafeMutablePointer(mutating: r)), linesBase = SharedBuffer(base: o)
+                        Parallel.chunks(count: kept.count, threads: threads) { _, range in
+                            for k in range where recordsBase.base[k].rejection == nil {
+                                JSONWriter.write(.object(recordsBase.base[k].object), into: &linesBase.base[k])
+                                linesBase.base[k].append(0x0A)
+                            }
+                        }
+                    }
+                }
                 for (k, record) in records.enumerated() {
                     marker.recordsIn += 1
                     if let rejection = record.rejection {
@@ -355,11 +369,8 @@ public final class PipelineRunner {
                         try rejects.write(RecordLines.reject(input: unit, line: try fileLine(batch[k].line), offset: batch[k].offset, rejection, raw: batch[k].raw))
                     } else {
                         marker.recordsOut += 1
-                        var line: [UInt8] = []
-                        JSONWriter.write(.object(record.object), into: &line)
-                        line.append(0x0A)
                         let language = record.object[config.metadataField]?.objectValue?["language"]?.stringValue ?? "und"
-                        try output.write(line, language: language)
+                        try output.write(lines[k], language: language)
                     }
                 }
                 batch.removeAll()
