@@ -14,8 +14,10 @@ import GlossaIO
 /// modest depth, never an endless run). Numbers: at most 18 integer digits, 15 fraction digits
 /// and 3 exponent digits, so a greedy model cannot loop on digits.
 public enum JSONSchemaGrammar {
+    /// Keywords that change nothing about what is valid (`$defs` and `definitions` hold the
+    /// targets of `$ref`).
     static let annotations: Set<String> = ["title", "description", "default", "examples", "$schema", "$id", "$comment",
-                                           "$defs", "definitions", "strict", "name"]
+                                           "$defs", "definitions"]
 
     public static func compile(_ schema: JSONValue) throws(ConstraintError) -> Grammar {
         var compiler = Compiler(document: schema)

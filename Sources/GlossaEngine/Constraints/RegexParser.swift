@@ -117,7 +117,7 @@ public enum RegexParser {
                 return inner
             case "[": return .scalars(try bracketClass())
             case ".": return .scalars(RegexParser.anyButLineTerminator)
-            case "\\": return try escape(inClass: false).expression
+            case "\\": return try escape().expression
             case "*", "+", "?": throw error("'\(c)' has nothing to repeat")
             case "{":
                 i -= 1
@@ -129,7 +129,7 @@ public enum RegexParser {
         }
 
         /// An escape after the backslash: a set of scalars (one scalar or a class).
-        mutating func escape(inClass: Bool) throws(ConstraintError) -> (set: ScalarSet, expression: Grammar.Expression) {
+        mutating func escape() throws(ConstraintError) -> (set: ScalarSet, expression: Grammar.Expression) {
             guard let c = peek else { throw error("a pattern cannot end with '\\'") }
             i += 1
             func single(_ v: UInt32) -> (ScalarSet, Grammar.Expression) {
@@ -197,7 +197,7 @@ public enum RegexParser {
                 i += 1
                 var low: UInt32
                 if c == "\\" {
-                    let (escaped, _) = try escape(inClass: true)
+                    let (escaped, _) = try escape()
                     guard escaped.ranges.count == 1, escaped.ranges[0].count == 1 else { set.formUnion(escaped); continue }
                     low = escaped.ranges[0].lowerBound
                 } else {
@@ -209,7 +209,7 @@ public enum RegexParser {
                     i += 1
                     var high = h.value
                     if h == "\\" {
-                        let (escaped, _) = try escape(inClass: true)
+                        let (escaped, _) = try escape()
                         guard escaped.ranges.count == 1, escaped.ranges[0].count == 1 else { throw error("a class cannot end a range") }
                         high = escaped.ranges[0].lowerBound
                     }
