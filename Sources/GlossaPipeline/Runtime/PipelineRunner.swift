@@ -308,6 +308,7 @@ public final class PipelineRunner {
                                     maxRecords: config.output.maxRecords, maxBytes: config.output.maxBytes, rank: rank, unit: name,
                                     temporaryDirectory: temporaryDirectory)
         var marker = UnitMarker(input: unit, fingerprint: config.fingerprint)
+        let writer = BackgroundWriter()
         do {
             let isText = config.input.format == .text || (config.input.format == .auto && (lines.path.hasSuffix(".txt") || lines.path.hasSuffix(".txt.zst")))
             let inputName = (lines.path as NSString).lastPathComponent
@@ -361,19 +362,30 @@ public final class PipelineRunner {
                         }
                     }
                 }
+                // Each line with its language (nil: a reject), in input order.
+                var writes: [(bytes: [UInt8], language: String?)] = []
+                writes.reserveCapacity(records.count)
                 for (k, record) in records.enumerated() {
                     marker.recordsIn += 1
                     if let rejection = record.rejection {
                         marker.rejected += 1
                         marker.rejectReasons[rejection.reason, default: 0] += 1
-                        try rejects.write(RecordLines.reject(input: unit, line: try fileLine(batch[k].line), offset: batch[k].offset, rejection, raw: batch[k].raw))
+                        writes.append((RecordLines.reject(input: unit, line: try fileLine(batch[k].line), offset: batch[k].offset, rejection, raw: batch[k].raw), nil))
                     } else {
                         marker.recordsOut += 1
-                        let language = record.object[config.metadataField]?.objectValue?["language"]?.stringValue ?? "und"
-                        try output.write(lines[k], language: language)
+                        writes.append((lines[k], record.object[config.metadataField]?.objectValue?["language"]?.stringValue ?? "und"))
                     }
                 }
                 batch.removeAll()
+                // Compressed and written while the next batch is read and processed; in order.
+                try writer.check()
+                let handed = Handed(value: (writes, output, rejects))
+                writer.submit {
+                    let (writes, output, rejects) = handed.value
+                    for w in writes {
+                        if let language = w.language { try output.write(w.bytes, language: language) } else { try rejects.write(w.bytes) }
+                    }
+                }
             }
             let end = lines.number + config.output.checkpointRecords
             while lines.number < end {
@@ -394,11 +406,14 @@ public final class PipelineRunner {
                 }
             }
             try flush()
+            try writer.finish()
             // A full segment may end exactly at the end of the input; the next (empty) one says so.
             marker.isLast = lines.number < end
             marker.endLine = lines.number
             marker.shards = try output.commit() + rejects.commit()
         } catch {
+            // No write may still be running on the writers being abandoned.
+            try? writer.finish()
             output.abandon()
             rejects.abandon()
             throw error
