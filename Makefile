@@ -31,6 +31,7 @@ bench: build
 	$(RELEASE) bench tokenizer
 	$(RELEASE) bench engine
 	$(RELEASE) bench batch
+	$(RELEASE) bench constrained
 	$(RELEASE) bench pipeline
 	$(RELEASE) bench ranks
 	$(RELEASE) bench serve
