@@ -110,10 +110,12 @@ public enum GBNFParser {
         mutating func postfix(_ atom: Grammar.Expression) throws(ConstraintError) -> Grammar.Expression {
             var e = atom
             while let c = peek {
+                if let r = Grammar.Expression.repeated(e, by: c) {
+                    i += 1
+                    e = r
+                    continue
+                }
                 switch c {
-                case "*": i += 1; e = .repetition(e, min: 0, max: nil)
-                case "+": i += 1; e = .repetition(e, min: 1, max: nil)
-                case "?": i += 1; e = .repetition(e, min: 0, max: 1)
                 case "{":
                     i += 1
                     func number() -> Int? {

@@ -16,6 +16,17 @@ public struct Grammar: Sendable, Equatable {
         public static func literal(_ text: String) -> Expression { .bytes(Array(text.utf8)) }
         public static let empty = Expression.bytes([])
         public static func optional(_ e: Expression) -> Expression { .repetition(e, min: 0, max: 1) }
+
+        /// `e*`, `e+` or `e?` for the postfix operator `op` (the same in regexes and GBNF); nil
+        /// for any other character.
+        static func repeated(_ e: Expression, by op: Unicode.Scalar) -> Expression? {
+            switch op {
+            case "*": return .repetition(e, min: 0, max: nil)
+            case "+": return .repetition(e, min: 1, max: nil)
+            case "?": return .repetition(e, min: 0, max: 1)
+            default: return nil
+            }
+        }
     }
 
     public var rules: [Expression] = []

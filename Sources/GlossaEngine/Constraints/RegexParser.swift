@@ -62,14 +62,13 @@ public enum RegexParser {
         mutating func quantified(_ atom: Grammar.Expression) throws(ConstraintError) -> Grammar.Expression {
             var e = atom
             while let c = peek {
-                switch c {
-                case "*": i += 1; e = .repetition(e, min: 0, max: nil)
-                case "+": i += 1; e = .repetition(e, min: 1, max: nil)
-                case "?": i += 1; e = .repetition(e, min: 0, max: 1)
-                case "{":
-                    guard let (lo, hi) = try bounds() else { return e }
+                if let r = Grammar.Expression.repeated(e, by: c) {
+                    i += 1
+                    e = r
+                } else if c == "{", let (lo, hi) = try bounds() {
                     e = .repetition(e, min: lo, max: hi)
-                default: return e
+                } else {
+                    return e
                 }
                 if peek == "?" { i += 1 }   // lazy: the same language
                 if peek == "+" { throw error("possessive quantifiers are not supported") }
