@@ -41,6 +41,9 @@ final class ByteAutomaton {
 
     init(_ grammar: Grammar) throws(ConstraintError) {
         try Self.checkLeftRecursion(grammar)
+        // A grammar whose root derives no finite text accepts nothing: found on the grammar
+        // (cheap) rather than by searching the automaton.
+        guard RuleProperty.productive.rules(of: grammar)[grammar.root] else { throw ConstraintError("the constraint accepts no text at all") }
         for _ in grammar.rules { ruleStart.append(newNode()) }
         var ruleEnd: [Int32] = []
         for _ in grammar.rules { ruleEnd.append(newNode(end: true)) }
@@ -49,36 +52,8 @@ final class ByteAutomaton {
             epsilons[Int(ruleStart[r])].append(s)
             epsilons[Int(e)].append(ruleEnd[r])
         }
-        // A grammar whose root derives no finite text accepts nothing: found on the grammar
-        // (cheap) rather than by searching the automaton.
-        guard Self.productive(grammar)[grammar.root] else { throw ConstraintError("the constraint accepts no text at all") }
         start = intern(closure([[ruleStart[grammar.root]]]))
         guard start != Self.dead else { throw ConstraintError("the constraint accepts no text at all") }
-    }
-
-    /// Which rules derive at least one finite text (the usual fixed point for context-free
-    /// grammars: a rule is productive once one of its alternatives uses only productive parts).
-    static func productive(_ grammar: Grammar) -> [Bool] {
-        var productive = [Bool](repeating: false, count: grammar.rules.count)
-        func derives(_ e: Grammar.Expression) -> Bool {
-            switch e {
-            case .bytes: return true
-            case let .scalars(set): return !set.isEmpty
-            case let .rule(r): return grammar.rules.indices.contains(r) && productive[r]
-            case let .sequence(items): return items.allSatisfy(derives)
-            case let .choice(items): return items.contains(where: derives)
-            case let .repetition(item, minimum, _): return minimum == 0 || derives(item)
-            }
-        }
-        var changed = true
-        while changed {
-            changed = false
-            for (r, e) in grammar.rules.enumerated() where !productive[r] && derives(e) {
-                productive[r] = true
-                changed = true
-            }
-        }
-        return productive
     }
 
     func isAccepting(_ state: State) -> Bool { state >= 0 && accepting[Int(state)] }
@@ -279,25 +254,8 @@ final class ByteAutomaton {
 
     /// A rule that can call itself before reading a byte would nest without end.
     private static func checkLeftRecursion(_ grammar: Grammar) throws(ConstraintError) {
-        var nullable = [Bool](repeating: false, count: grammar.rules.count)
-        func isNullable(_ e: Grammar.Expression) -> Bool {
-            switch e {
-            case let .bytes(b): return b.isEmpty
-            case .scalars: return false
-            case let .rule(r): return grammar.rules.indices.contains(r) && nullable[r]
-            case let .sequence(items): return items.allSatisfy(isNullable)
-            case let .choice(items): return items.contains(where: isNullable)
-            case let .repetition(item, minimum, _): return minimum == 0 || isNullable(item)
-            }
-        }
-        var changed = true
-        while changed {
-            changed = false
-            for (r, e) in grammar.rules.enumerated() where !nullable[r] && isNullable(e) {
-                nullable[r] = true
-                changed = true
-            }
-        }
+        let nullableRules = RuleProperty.nullable.rules(of: grammar)
+        func isNullable(_ e: Grammar.Expression) -> Bool { RuleProperty.nullable.holds(e, nullableRules) }
         func leftCalls(_ e: Grammar.Expression, into out: inout Set<Int>) {
             switch e {
             case .bytes, .scalars: return
@@ -333,5 +291,41 @@ final class ByteAutomaton {
                 throw ConstraintError("rule '\(grammar.names[cycle])' is left-recursive (it can reach itself before reading any text)")
             }
         }
+    }
+}
+
+/// A property of grammar expressions that sequences need in all their parts, choices in one,
+/// and repetitions in their item unless they may repeat zero times; rules have it by the least
+/// fixed point. Deriving some finite text (productive) and deriving the empty text (nullable)
+/// differ only in what bytes and character sets say.
+struct RuleProperty: Sendable {
+    let bytes: @Sendable ([UInt8]) -> Bool
+    let scalars: @Sendable (ScalarSet) -> Bool
+
+    static let productive = RuleProperty(bytes: { _ in true }, scalars: { !$0.isEmpty })
+    static let nullable = RuleProperty(bytes: { $0.isEmpty }, scalars: { _ in false })
+
+    func holds(_ e: Grammar.Expression, _ rules: [Bool]) -> Bool {
+        switch e {
+        case let .bytes(b): return bytes(b)
+        case let .scalars(set): return scalars(set)
+        case let .rule(r): return rules.indices.contains(r) && rules[r]
+        case let .sequence(items): return items.allSatisfy { holds($0, rules) }
+        case let .choice(items): return items.contains { holds($0, rules) }
+        case let .repetition(item, minimum, _): return minimum == 0 || holds(item, rules)
+        }
+    }
+
+    func rules(of grammar: Grammar) -> [Bool] {
+        var rules = [Bool](repeating: false, count: grammar.rules.count)
+        var changed = true
+        while changed {
+            changed = false
+            for (r, e) in grammar.rules.enumerated() where !rules[r] && holds(e, rules) {
+                rules[r] = true
+                changed = true
+            }
+        }
+        return rules
     }
 }

@@ -91,6 +91,17 @@ public struct TokenMask: Sendable, Equatable {
     mutating func insert(_ id: Int) { words[id >> 6] |= 1 << UInt64(id & 63) }
 
     public var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// Calls `body` with each member, in increasing order (word by word, set bits only).
+    public func forEach(_ body: (Int) -> Void) {
+        for (w, word) in words.enumerated() where word != 0 {
+            var bits = word
+            while bits != 0 {
+                body(w << 6 | bits.trailingZeroBitCount)
+                bits &= bits - 1
+            }
+        }
+    }
     public var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
 }
 

@@ -476,18 +476,16 @@ public final class BatchEngine: @unchecked Sendable {
             next = open
             s.awaitingThinking = false
         } else if let constraint = constrained {
-            guard let chosen = constrainedChoice(s, constraint, logits) else {
+            guard let (chosen, state) = constrainedChoice(s, constraint, logits) else {
                 fail(s, "internal: the constraint allows no token after \(s.output.tokens.count) tokens")
                 return
             }
             next = chosen
+            s.constraintState = state
         } else {
             next = s.sampler.sample(logits, history: s.output.tokens)
         }
         if s.stops.contains(next) { s.output.stopReason = .stop; finish(s); return }
-        if let constraint = constrained {
-            s.constraintState = constraint.advance(s.constraintState, bytes: model.tokenizer.bytes(of: next))
-        }
         if let top = s.request.logprobs {
             let entry = TokenLogprob.from(logits, token: next, top: top)
             if s.output.logprobs == nil { s.output.logprobs = [] }
@@ -530,23 +528,30 @@ public final class BatchEngine: @unchecked Sendable {
     /// constraint rules out is masked to -inf before the sampler sees the logits. Ending is
     /// allowed exactly where the constraint is satisfied. Only tokens are removed: the logits of
     /// the others are untouched, so batch invariance holds.
-    private func constrainedChoice(_ s: Sequence, _ constraint: Constraint, _ logits: [Float]) -> Int? {
+    /// Returns the token and the constraint's state after it (unchanged for a stop token).
+    private func constrainedChoice(_ s: Sequence, _ constraint: Constraint, _ logits: [Float]) -> (Int, ConstraintState)? {
         let vocabulary = self.vocabulary
-        let accepting = constraint.isAccepting(s.constraintState)
+        let state = s.constraintState
+        let accepting = constraint.isAccepting(state)
+        func after(_ t: Int) -> ConstraintState? {
+            if s.stops.contains(t) { return accepting ? state : nil }
+            guard vocabulary.isOrdinary(t) else { return nil }
+            let next = constraint.advance(state, bytes: model.tokenizer.bytes(of: t))
+            return next >= 0 ? next : nil
+        }
         if s.request.sampling.temperature == 0 {
             let t = s.sampler.sample(logits, history: s.output.tokens)
-            if s.stops.contains(t) ? accepting
-                : vocabulary.isOrdinary(t) && constraint.advance(s.constraintState, bytes: model.tokenizer.bytes(of: t)) >= 0 {
-                return t
-            }
+            if let next = after(t) { return (t, next) }
         }
-        let mask = constraint.allowedTokens(s.constraintState, vocabulary: vocabulary)
-        var masked = logits
-        var any = false
-        for i in masked.indices {
-            if mask.contains(i) || (accepting && s.stops.contains(i)) { any = true } else { masked[i] = -.infinity }
-        }
-        return any ? s.sampler.sample(masked, history: s.output.tokens) : nil
+        // Everything starts at -inf; the allowed tokens (and the stop tokens where the answer
+        // may end) get their logits back.
+        let mask = constraint.allowedTokens(state, vocabulary: vocabulary)
+        var masked = [Float](repeating: -.infinity, count: logits.count)
+        mask.forEach { i in if i < logits.count { masked[i] = logits[i] } }
+        if accepting { for t in s.stops where t >= 0 && t < logits.count { masked[t] = logits[t] } }
+        guard !mask.isEmpty || (accepting && !s.stops.isEmpty) else { return nil }
+        let t = s.sampler.sample(masked, history: s.output.tokens)
+        return after(t).map { (t, $0) }
     }
 
     /// When the tokens run out inside a constraint, the fewest bytes that satisfy it are

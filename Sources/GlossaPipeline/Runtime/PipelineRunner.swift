@@ -334,33 +334,20 @@ public final class PipelineRunner {
                 guard !batch.isEmpty else { return }
                 // Parsing, like the record stages, is split between the threads; each line is
                 // parsed as it would be alone.
-                batch.withUnsafeMutableBufferPointer { pending in
-                    guard let base = pending.baseAddress else { return }
-                    let shared = SharedBuffer(base: base)
-                    Parallel.chunks(count: pending.count, threads: threads) { _, range in
-                        for k in range where shared.base[k].0.rejection == nil {
-                            shared.base[k].0 = shared.base[k].raw.withUnsafeBufferPointer {
-                                RecordLines.parse($0, isText: isText, name: inputName, line: shared.base[k].line)
-                            }
-                        }
-                    }
+                Parallel.update(&batch, threads: threads) { pending, _ in
+                    guard pending.0.rejection == nil else { return }
+                    pending.0 = pending.raw.withUnsafeBufferPointer { RecordLines.parse($0, isText: isText, name: inputName, line: pending.line) }
                 }
                 batchBytes = 0
                 var records = batch.map(\.0)
                 for stage in stages { try stage.process(&records) }
                 // Kept records are serialized on all threads too; the writers take them in order.
                 var lines = [[UInt8]](repeating: [], count: records.count)
-                records.withUnsafeBufferPointer { kept in
-                    lines.withUnsafeMutableBufferPointer { out in
-                        guard let r = kept.baseAddress, let o = out.baseAddress else { return }
-                        let recordsBase = SharedBuffer(base: UnsafeMutablePointer(mutating: r)), linesBase = SharedBuffer(base: o)
-                        Parallel.chunks(count: kept.count, threads: threads) { _, range in
-                            for k in range where recordsBase.base[k].rejection == nil {
-                                JSONWriter.write(.object(recordsBase.base[k].object), into: &linesBase.base[k])
-                                linesBase.base[k].append(0x0A)
-                            }
-                        }
-                    }
+                let processed = records
+                Parallel.update(&lines, threads: threads) { line, k in
+                    guard processed[k].rejection == nil else { return }
+                    JSONWriter.write(.object(processed[k].object), into: &line)
+                    line.append(0x0A)
                 }
                 // Each line with its language (nil: a reject), in input order.
                 var writes: [(bytes: [UInt8], language: String?)] = []

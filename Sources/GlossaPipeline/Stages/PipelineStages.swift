@@ -59,20 +59,9 @@ final class RecordStepStage<Step: RecordStep>: PipelineStage {
     }
 
     func process(_ batch: inout [PipelineRecord]) throws {
-        let chunks = Parallel.chunkCount(count: batch.count, threads: threads)
-        var partial = [Step.Stats](repeating: Step.Stats(), count: chunks)
         let step = self.step
-        batch.withUnsafeMutableBufferPointer { records in
-            partial.withUnsafeMutableBufferPointer { counts in
-                guard let r = records.baseAddress, let c = counts.baseAddress else { return }
-                let recordsBase = SharedBuffer(base: r), countsBase = SharedBuffer(base: c)
-                Parallel.chunks(count: records.count, threads: threads) { chunk, range in
-                    for i in range where recordsBase.base[i].rejection == nil {
-                        recordsBase.base[i].rejection = step.process(&recordsBase.base[i].object, repairs: recordsBase.base[i].repairs,
-                                                                     stats: &countsBase.base[chunk])
-                    }
-                }
-            }
+        let partial = Parallel.update(&batch, threads: threads, initial: Step.Stats()) { record, _, stats in
+            if record.rejection == nil { record.rejection = step.process(&record.object, repairs: record.repairs, stats: &stats) }
         }
         for p in partial { stats.merge(p) }
     }
