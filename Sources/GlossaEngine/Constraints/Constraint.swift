@@ -68,10 +68,18 @@ public final class Constraint: @unchecked Sendable {
 
     /// Tokens whose bytes keep `state` alive (special tokens never; ending is the caller's,
     /// through `isAccepting`). Cached per state.
+    /// Token masks computed so far (each a walk of the vocabulary trie) and the seconds they
+    /// took, for benchmarks.
+    public var maskWalks: (count: Int, seconds: Double) { lock.withLock { (walks, walkSeconds) } }
+    private var walks = 0, walkSeconds = 0.0
+
     public func allowedTokens(_ state: ConstraintState, vocabulary: VocabularyTrie) -> TokenMask {
         lock.withLock {
             if let cached = masks[state] { return cached }
+            let started = DispatchTime.now().uptimeNanoseconds
             let mask = vocabulary.walk(from: state, automaton)
+            walks += 1
+            walkSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             if masks.count >= Self.maskCacheLimit { masks.removeAll(keepingCapacity: true) }
             masks[state] = mask
             return mask

@@ -80,6 +80,8 @@ public struct GenerationOutput: Sendable {
     public var content = ""
     public var stopReason = StopReason.length
     public var error: String?
+    /// Tokens appended (not computed) to complete a constrained answer when its tokens ran out.
+    public var completionTokens = 0
     /// Set when the request was refused before it ran (`stopReason` is then `.error`).
     public var refusal: RequestRefusal?
     public var promptTokens = 0
@@ -563,6 +565,7 @@ public final class BatchEngine: @unchecked Sendable {
         let tokens = String(validating: rest, as: UTF8.self).map { model.tokenizer.encode($0, parseSpecialTokens: false) }
             ?? rest.compactMap { vocabulary.byteToken($0) }
         for t in tokens { emit(s, t) }
+        s.output.completionTokens = tokens.count
         s.constraintState = constraint.advance(s.constraintState, bytes: rest)
     }
 
