@@ -68,10 +68,10 @@ let package = Package(
         // Fixtures are read from the source tree by path (#filePath), not bundled.
         .testTarget(name: "GlossaTextTests", dependencies: ["GlossaText", "GlossaTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GlossaEngineTests", dependencies: ["GlossaEngine", "GlossaIO", "CGlossaKernels", "GlossaTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "GlossaPipelineTests", dependencies: ["GlossaPipeline"]),
+        .testTarget(name: "GlossaPipelineTests", dependencies: ["GlossaPipeline", "GlossaEngine", "GlossaIO"]),
         // Starts the built `glossa serve` as a separate process and talks to it over loopback.
         .testTarget(name: "GlossaServerTests", dependencies: [
-            "GlossaServer", "GlossaPipeline", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            "GlossaServer", "GlossaPipeline", "GlossaEngine", "GlossaIO", .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
     ]
