@@ -350,9 +350,8 @@ struct PipelineBench: ParsableCommand {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("glossa-bench-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         config.output.directory = scratch
-        let runner = try PipelineRunner(config: config, environment: environment)
-        runner.recordsEngineRequests = true
-        guard let engine = runner.translationEngine else { throw ValidationError("\(pipeline) has no translate stage") }
+        let runner = try PipelineRunner(config: config, environment: environment, recordingEngineRequests: true)
+        guard let engine = runner.engine else { throw ValidationError("\(pipeline) has no translate stage on the embedded engine") }
         let report = try runner.run()
         let stats = report.stages["translate"]?.objectValue
         func count(_ key: String) -> Int { Int(stats?[key].flatMap { if case let .number(n) = $0 { n } else { nil } } ?? "0") ?? 0 }

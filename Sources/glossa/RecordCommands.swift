@@ -6,6 +6,14 @@ import GlossaText
 extension Normalizer.Step: ExpressibleByArgument {}
 extension Normalizer.Form: ExpressibleByArgument {}
 extension InputFormat: ExpressibleByArgument {}
+
+extension JSONValue {
+    /// A number's digits as written (counts in stats), "?" for anything else.
+    var numberText: String {
+        if case let .number(n) = self { return n }
+        return "?"
+    }
+}
 extension KVCache.Precision: ExpressibleByArgument {}
 
 /// Input, output and accounting options shared by the record-at-a-time commands.
@@ -42,25 +50,44 @@ struct RecordOptions: ParsableArguments {
         if fields.contains("") { throw ValidationError("--field needs a field name, not an empty string") }
     }
 
-    func run<Step: RecordStep>(_ name: String, step: Step, summary: (Step.Stats) -> [String]) throws {
-        var options = RecordJob<Step>.Options(inputs: inputs, output: output)
-        options.rejects = rejects
-        options.format = format
-        options.maxLineBytes = maxLineBytes
-        options.threads = max(1, threads)
-        let report: RecordJob<Step>.Report
+    /// Runs one stage over the inputs into one output file: a pipeline built in memory, on the
+    /// same runner as `glossa run`.
+    func run(_ name: String, stage: any StageOptions, metadataField: String = "metadata", summary: (JSONObject) -> [String]) throws {
+        let file = FileOutput(path: output, rejects: rejects)
+        let config = PipelineConfig.singleStage(stage, inputs: inputs, output: file, format: format, fields: fields,
+                                                maxLineBytes: maxLineBytes, metadataField: metadataField)
+        let report: PipelineRunner.Report
         // SIGTERM / SIGINT remove the files being written before the process ends.
         TemporaryFiles.removeOnTerminationSignals()
         do {
-            report = try RecordJob(options, step: step).run()
+            report = try PipelineRunner(config: config, environment: environment, threads: max(1, threads)).run()
         } catch let error as PipelineError {
             printError("glossa \(name): \(error)")
             throw ExitCode(2)
         }
+        let rejectsPath = file.rejectsPath ?? "-"
+        let stageStats = report.stages[stage.name]?.objectValue ?? JSONObject()
         if let stats {
             let sink = try openByteSink(path: stats)
             var bytes = [UInt8]()
-            JSONWriter.write(report.json, into: &bytes)
+            var object = JSONObject([
+                "records_in": .number(String(report.recordsIn)),
+                "records_out": .number(String(report.recordsOut)),
+                "rejected": .number(String(report.rejected)),
+                "blank_lines": .number(String(report.blankLines)),
+                "reject_reasons": .object(JSONObject(report.rejectReasons.sorted { $0.key < $1.key }.map {
+                    .init(key: $0.key, value: .number(String($0.value)))
+                })),
+            ])
+            object.members += stageStats.members
+            object.members += JSONObject([
+                "bytes_in": .number(String(report.bytesIn)),
+                "bytes_out": .number(String(report.bytesOut)),
+                "seconds": .number(String((report.seconds * 1000).rounded() / 1000)),
+                "output": .string(self.output),
+                "rejects": .string(rejectsPath),
+            ]).members
+            JSONWriter.write(.object(object), into: &bytes)
             bytes.append(0x0A)
             try sink.write(bytes)
             try sink.commit()
@@ -70,13 +97,13 @@ struct RecordOptions: ParsableArguments {
                          + (report.blankLines > 0 ? " (\(report.blankLines) blank lines skipped)" : "")
                          + (report.isConserved ? " — all accounted for" : " — COUNTS DO NOT ADD UP")]
             if !report.rejectReasons.isEmpty {
-                lines.append("  rejects -> \(report.rejectsPath): "
+                lines.append("  rejects -> \(rejectsPath): "
                              + report.rejectReasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             }
             let seconds = max(report.seconds, 1e-9)
             lines.append("  \(report.bytesIn) bytes in, \(report.bytesOut) out, \(format2(seconds)) s, "
                          + "\(Int(Double(report.recordsIn) / seconds)) records/s")
-            lines += summary(report.stats)
+            lines += summary(stageStats)
             printError(lines.joined(separator: "\n"))
         }
         if !report.isConserved { throw ExitCode(3) }
@@ -114,11 +141,15 @@ struct NormalizeCommand: ParsableCommand {
         config.preserveIndentation = !noIndentation
         for step in enabled { config.set(step, enabled: true) }
         for step in disabled { config.set(step, enabled: false) }
-        try records.run("normalize", step: NormalizeStep(configuration: config, fields: records.fields)) { stats in
-            ["  step                 characters   documents"]
+        try records.run("normalize", stage: NormalizeOptions(configuration: config)) { stats in
+            func count(_ tally: String, _ step: Normalizer.Step) -> String {
+                if case let .number(n)? = stats[tally]?.objectValue?[step.rawValue] { return n }
+                return "0"
+            }
+            return ["  step                 characters   documents"]
                 + config.enabledSteps.map { step in
-                    "  " + pad(step.rawValue, 20) + pad(String(stats.characters[step]), 11, left: true)
-                        + pad(String(stats.documents[step]), 12, left: true)
+                    "  " + pad(step.rawValue, 20) + pad(count("characters_per_step", step), 11, left: true)
+                        + pad(count("documents_changed_per_step", step), 12, left: true)
                 }
         }
     }
@@ -150,17 +181,12 @@ struct DetectCommand: ParsableCommand {
     }
 
     func run() throws {
-        let identifier: LanguageIdentifier
-        do {
-            identifier = try LanguageIdentifier(modelPath: lidModel)
-        } catch {
-            printError("glossa detect: \(error)")
-            throw ExitCode(2)
-        }
-        let step = DetectLanguageStep(identifier: identifier, fields: records.fields, metadataField: metadataField)
-        try records.run("detect", step: step) { stats in
-            let top = stats.languages.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            return ["  languages: " + top.prefix(25).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        // A model that cannot be read is an error (exit 2) before any input is opened.
+        let stage = DetectLanguageOptions(modelPath: lidModel)
+        try records.run("detect", stage: stage, metadataField: metadataField) { stats in
+            // Tallies come largest first.
+            let top = stats["languages"]?.objectValue?.members ?? []
+            return ["  languages: " + top.prefix(25).map { "\($0.key) \($0.value.numberText)" }.joined(separator: ", ")
                     + (top.count > 25 ? ", ... (\(top.count) in all)" : "")]
         }
     }

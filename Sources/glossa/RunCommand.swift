@@ -113,7 +113,7 @@ struct StatusCommand: ParsableCommand {
         var config: PipelineConfig
         if FileManager.default.fileExists(atPath: pipeline, isDirectory: &isDirectory), isDirectory.boolValue {
             let directory = pipeline
-            pipeline = PipelineRunner.definitionPath(directory)
+            pipeline = Checkpoints.definitionPath(directory)
             guard FileManager.default.fileExists(atPath: pipeline) else {
                 throw ValidationError("\(directory) has no \(pipeline): not the output of glossa run")
             }
@@ -122,20 +122,20 @@ struct StatusCommand: ParsableCommand {
         } else {
             config = try PipelineConfig.load(path: pipeline)
         }
-        let units = try PipelineRunner.units(config)
-        let world = worldSize ?? PipelineRunner.recordedWorldSize(config.output.directory) ?? 1
+        let units = try InputUnits.list(config)
+        let world = worldSize ?? Manifest.recordedWorldSize(config.output.directory) ?? 1
         guard world >= 1 else { throw ValidationError("--world-size must be >= 1") }
         var missing: [Int] = []
         var ranks = Set<Int>()
         for (i, unit) in units.enumerated() {
-            let done = FileManager.default.fileExists(atPath: PipelineRunner.markerPath(config.output.directory, unit: unit))
-            let rank = PipelineRunner.rank(of: unit, worldSize: world)
+            let done = FileManager.default.fileExists(atPath: Checkpoints.markerPath(config.output.directory, unit: unit))
+            let rank = Ranks.rank(of: unit, worldSize: world)
             print("\(done ? "done   " : "missing") \(i) \(unit) (rank \(rank))")
             if !done { missing.append(i); ranks.insert(rank) }
         }
         print("\(units.count - missing.count) of \(units.count) units done" + (missing.isEmpty ? "" : "; missing: \(missing.map(String.init).joined(separator: ","))"))
         if !missing.isEmpty {
-            let array = PipelineRunner.arrayRanges(ranks.sorted())
+            let array = Ranks.arrayRanges(ranks.sorted())
             print("ranks to re-run (world size \(world)): --array=\(array)")
             print("  sbatch --array=\(array) --export=ALL,GLOSSA_WORLD_SIZE=\(world) pipelines/slurm/glossa-array.sbatch \(pipeline)")
         }

@@ -100,7 +100,7 @@ struct RanksBench: ParsableCommand {
         var k = 0
         while perRank.contains(where: { $0.count < units / 2 }) {
             let name = "part-" + String(String(k + 10_000).dropFirst()) + ".jsonl"
-            let r = PipelineRunner.rank(of: corpus + "/" + name, worldSize: 2)
+            let r = Ranks.rank(of: corpus + "/" + name, worldSize: 2)
             if perRank[r].count < units / 2 { perRank[r].append(name) }
             k += 1
         }

@@ -70,8 +70,8 @@ import Testing
             """ + "\n" + Self.output
         let config = try PipelineConfig.parse(yaml, file: "p.yaml")
         #expect(config.stages.count == 4)
-        guard case let .filter(languages, scripts, minC, maxC) = config.stages[2] else { Issue.record("not a filter"); return }
-        #expect(languages?.count == 6 && scripts?.count == 7 && minC == 5 && maxC == 5)
+        guard let filter = config.stages[2] as? FilterOptions else { Issue.record("not a filter"); return }
+        #expect(filter.languages?.count == 6 && filter.scripts?.count == 7 && filter.minCharacters == 5 && filter.maxCharacters == 5)
     }
 
     /// An input glob or directory that matches nothing was 0 units and exit 0.
@@ -85,7 +85,7 @@ import Testing
             let yaml = "name: x\ninput:\n  paths:\n    - \(scratch.path("a.jsonl"))\n    - \(path)\nstages: []\noutput:\n  dir: \(scratch.path("out"))\n"
             let config = try PipelineConfig.parse(yaml, file: "p.yaml")
             do {
-                _ = try PipelineRunner.units(config)
+                _ = try InputUnits.list(config)
                 Issue.record("\(path) accepted")
             } catch let error as PipelineConfig.ConfigError {
                 #expect(error.line == 5, "\(error)")

@@ -9,11 +9,11 @@ import Testing
 
     @Test func sampleCorpusGetsLanguageAndScript() throws {
         let dir = try Scratch()
-        let step = DetectLanguageStep(identifier: try LanguageIdentifier(modelPath: Self.model), metadataField: "meta")
-        let options = RecordJob<DetectLanguageStep>.Options(
-            inputs: [NormalizeJobTests.corpora.appendingPathComponent("sample-documents.jsonl.zst").path],
-            output: dir.path("detected.jsonl.zst"))
-        let report = try RecordJob(options, step: step).run()
+        // `glossa detect` as the command runs it: one stage into one file.
+        let config = PipelineConfig.singleStage(DetectLanguageOptions(modelPath: Self.model),
+                                                inputs: [NormalizeJobTests.corpora.appendingPathComponent("sample-documents.jsonl.zst").path],
+                                                output: FileOutput(path: dir.path("detected.jsonl.zst")), metadataField: "meta")
+        let report = try PipelineRunner(config: config, threads: 2).run()
         #expect(report.isConserved)
         #expect(report.rejected == 0)
         let records = try readAll(openByteSource(path: dir.path("detected.jsonl.zst"))).split(separator: 0x0A).map {
@@ -31,12 +31,12 @@ import Testing
                tag == hint || tag.hasPrefix(hint + "-") { agree += 1 }
         }
         #expect(Double(agree) / Double(records.count) > 0.8, "only \(agree) of \(records.count) agree with the hints")
-        #expect((report.stats.languages["ja"] ?? 0) >= 3)
+        #expect(report.count("detect-language", "languages", "ja") >= 3)
     }
 
     @Test func metadataOfAnotherTypeIsRejected() throws {
-        let step = DetectLanguageStep(identifier: try LanguageIdentifier(modelPath: Self.model))
-        var stats = DetectLanguageStep.Stats()
+        let step = DetectLanguageStage(identifier: try LanguageIdentifier(modelPath: Self.model))
+        var stats = StageStats()
         var record = JSONObject(["text": .string("Bonjour à tous"), "metadata": .string("oops")])
         #expect(step.process(&record, repairs: 0, stats: &stats)?.reason == "metadata_not_object")
         var ok = JSONObject(["text": .string("Bonjour à tous, comment allez-vous ?")])

@@ -10,7 +10,7 @@ import Testing
 
     @Test func schemasComeFromYAMLInOrderOrFromAFile() throws {
         let config = try PipelineConfig.load(path: Self.triage)
-        guard case let .extract(options)? = config.stages.last else { Issue.record("no extract stage"); return }
+        guard let options = config.stages.last as? ExtractOptions else { Issue.record("no extract stage"); return }
         let properties = try #require(options.schema.objectValue?["properties"]?.objectValue)
         #expect(properties.members.map(\.key) == ["product", "component", "severity", "language", "summary_en", "mentions_customer_data"])
         #expect(options.schema.objectValue?["additionalProperties"] == .bool(false))
@@ -26,7 +26,7 @@ import Testing
               - extract: {schema_file: s.json}
             output: {dir: out}
             """, file: scratch.path("p.yaml"))
-        guard case let .extract(file)? = fromFile.stages.first else { Issue.record("no extract stage"); return }
+        guard let file = fromFile.stages.first as? ExtractOptions else { Issue.record("no extract stage"); return }
         #expect(file.constraint.matches(#"{"n":3}"#) && !file.constraint.matches(#"{"n":"3"}"#))
     }
 
@@ -60,7 +60,7 @@ import Testing
         yaml = yaml.replacingOccurrences(of: "corpora/sample-tickets.jsonl.zst", with: scratch.path("t.jsonl"))
             .replacingOccurrences(of: "out/triage-tickets", with: scratch.path("out"))
         let config = try PipelineConfig.parse(yaml, file: "triage.yaml")
-        guard case let .extract(options)? = config.stages.last else { Issue.record("no extract stage"); return }
+        guard let options = config.stages.last as? ExtractOptions else { Issue.record("no extract stage"); return }
         let report = try PipelineRunner(config: config, environment: TestPaths.environment).run()
         #expect(report.recordsIn == 10 && report.isConserved)
         #expect(report.stages["extract"]?.objectValue?["schema_mismatches"] == .number("0"))

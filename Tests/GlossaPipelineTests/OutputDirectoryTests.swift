@@ -98,10 +98,10 @@ import Testing
         #expect(!a.isEmpty)
         for (name, lines) in a { #expect(b[name] == lines, "\(name) moved or changed") }
         #expect(b.count > a.count)
-        let units = try PipelineRunner.units(PipelineConfig.parse(Self.yaml(input, out: "x"), file: "p.yaml"))
+        let units = try InputUnits.list(PipelineConfig.parse(Self.yaml(input, out: "x"), file: "p.yaml"))
         for unit in units where !unit.hasSuffix("a.jsonl") {
-            #expect(FileManager.default.fileExists(atPath: PipelineRunner.markerPath(scratch.path("two"), unit: unit)))
-            #expect(FileManager.default.fileExists(atPath: PipelineRunner.markerPath(scratch.path("three"), unit: unit)))
+            #expect(FileManager.default.fileExists(atPath: Checkpoints.markerPath(scratch.path("two"), unit: unit)))
+            #expect(FileManager.default.fileExists(atPath: Checkpoints.markerPath(scratch.path("three"), unit: unit)))
         }
     }
 
@@ -111,7 +111,7 @@ import Testing
         #expect(UnitNames.id("corpora/sample-tickets.jsonl.zst") == String(SHA256.hex(Array("corpora/sample-tickets.jsonl.zst".utf8)).prefix(12)))
         #expect(UnitNames.id("corpus/part-0.jsonl.zst") == "bf8d79107249")
         #expect(UnitNames.id("big.jsonl#0-4096") != UnitNames.id("big.jsonl#4096-8192"))
-        let ranks = (0..<12).map { PipelineRunner.rank(of: "corpus/part-\($0).jsonl.zst", worldSize: 4) }
+        let ranks = (0..<12).map { Ranks.rank(of: "corpus/part-\($0).jsonl.zst", worldSize: 4) }
         #expect(ranks == [1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 0, 3])
     }
 

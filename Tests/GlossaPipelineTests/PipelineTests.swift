@@ -127,7 +127,7 @@ import Testing
         #expect(again.skippedUnits == 2 && again.recordsIn == first.recordsIn)
         // A crash after unit 0: its marker survives, unit 1's does not and its shards are gone.
         let second = UnitNames.id(inputs[1])
-        try FileManager.default.removeItem(atPath: PipelineRunner.markerPath(out, unit: inputs[1]))
+        try FileManager.default.removeItem(atPath: Checkpoints.markerPath(out, unit: inputs[1]))
         let removed = first.shards.filter { $0.path.contains("-\(second)-") }
         #expect(!removed.isEmpty)
         for shard in removed { try FileManager.default.removeItem(atPath: out + "/" + shard.path) }
@@ -142,7 +142,7 @@ import Testing
     /// a unit's rank does not depend on the other units.
     @Test func ranksSplitUnitsStably() throws {
         let units = (0..<40).map { "corpus/part-\($0).jsonl.zst" }
-        let a = units.map { PipelineRunner.rank(of: $0, worldSize: 4) }
+        let a = units.map { Ranks.rank(of: $0, worldSize: 4) }
         #expect(Set(a).count == 4)
         let counts = Dictionary(grouping: a, by: { $0 }).mapValues(\.count)
         #expect(counts.values.allSatisfy { $0 >= 5 }, "\(counts)")
@@ -248,7 +248,7 @@ import Testing
             #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL,
                     "the run was to be killed, but ended by \(p.terminationReason) \(p.terminationStatus)")
             // Killed before finishing: no manifest, not every unit marked done.
-            let done = inputs.filter { FileManager.default.fileExists(atPath: PipelineRunner.markerPath(killed, unit: $0)) }.count
+            let done = inputs.filter { FileManager.default.fileExists(atPath: Checkpoints.markerPath(killed, unit: $0)) }.count
             #expect(!FileManager.default.fileExists(atPath: killed + "/manifest-rank-0.json"))
             #expect(done < units)
             kills += 1
@@ -330,7 +330,7 @@ import Testing
     @Test func rangesCoverEveryLineOnceAcrossRanks() throws {
         let scratch = try Scratch()
         let (input, lines) = try Self.plainInput(scratch)
-        let units = try PipelineRunner.units(Self.config(scratch.path("x"), input: input))
+        let units = try InputUnits.list(Self.config(scratch.path("x"), input: input))
         #expect(units.count >= 8, "\(units.count) ranges")
         let single = try PipelineRunner(config: Self.config(scratch.path("one"), input: input)).run()
         #expect(single.isConserved)
@@ -350,7 +350,7 @@ import Testing
         var union = 0, unitsRun = 0, busyRanks = 0
         for rank in 0..<3 {
             let report = try PipelineRunner(config: Self.config(scratch.path("three"), input: input), rank: rank, worldSize: 3).run()
-            let own = units.filter { PipelineRunner.rank(of: $0, worldSize: 3) == rank }.count
+            let own = units.filter { Ranks.rank(of: $0, worldSize: 3) == rank }.count
             #expect(report.units == own, "rank \(rank) ran \(report.units) of its \(own) ranges")
             union += report.recordsIn
             unitsRun += report.units
@@ -368,7 +368,7 @@ import Testing
         let scratch = try Scratch()
         let (input, lines) = try Self.plainInput(scratch)
         let broken = try #require(lines.firstIndex { $0.hasPrefix("{\"id\": \"broken\"") }) + 1
-        let units = try PipelineRunner.units(Self.config(scratch.path("x"), input: input))
+        let units = try InputUnits.list(Self.config(scratch.path("x"), input: input))
         #expect(units.count >= 8)
         var seen: [Int] = []
         for (name, whole) in [("split", false), ("whole", true)] {

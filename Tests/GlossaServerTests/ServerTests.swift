@@ -379,8 +379,8 @@ func events(_ body: String) -> [String] {
                 Issue.record("\(error)")
             }
         }
-        #expect(PipelineRunner.arrayRanges([0, 1, 2, 3, 7]) == "0-3,7")
-        #expect(PipelineRunner.arrayRanges([2]) == "2")
-        #expect(PipelineRunner.arrayRanges([0, 2, 3, 5, 6, 7]) == "0,2-3,5-7")
+        #expect(Ranks.arrayRanges([0, 1, 2, 3, 7]) == "0-3,7")
+        #expect(Ranks.arrayRanges([2]) == "2")
+        #expect(Ranks.arrayRanges([0, 2, 3, 5, 6, 7]) == "0,2-3,5-7")
     }
 }

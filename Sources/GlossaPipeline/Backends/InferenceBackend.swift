@@ -16,9 +16,14 @@ public protocol InferenceBackend: AnyObject {
     /// Label probabilities for each prompt; a prompt the backend cannot score is a failure for
     /// that prompt alone.
     func classify(_ prompts: [[ChatMessage]], labels: [String]) throws -> [Result<Classifier.Result, Error>]
+
+    /// The in-process engine behind this backend, if there is one.
+    var embeddedEngine: BatchEngine? { get }
 }
 
 extension InferenceBackend {
+    public var embeddedEngine: BatchEngine? { nil }
+
     /// In rounds: the follow-ups of one round are sent together as the next.
     public func complete(_ requests: [GenerationRequest], followUp: @escaping (Int, Completion) -> [GenerationRequest]) throws -> [Completion] {
         var all: [Completion] = []
@@ -58,6 +63,7 @@ public struct Completion: Sendable, Equatable {
 public final class EmbeddedBackend: InferenceBackend {
     public let engine: BatchEngine
     let classifier: Classifier
+    public var embeddedEngine: BatchEngine? { engine }
 
     public init(model: LanguageModel, kvBudgetTokens: Int, stepTokens: Int) {
         engine = BatchEngine(model: model, kvBudgetTokens: kvBudgetTokens, stepTokens: stepTokens)
@@ -84,4 +90,33 @@ public final class EmbeddedBackend: InferenceBackend {
             return prompts.map { _ in .failure(error) }
         }
     }
+}
+
+/// Passes everything to another backend and keeps the completion requests, follow-ups
+/// included, in the order they were made (the pipeline benchmark replays them).
+final class RecordingBackend: InferenceBackend {
+    let inner: InferenceBackend
+    private(set) var requests: [GenerationRequest] = []
+
+    init(_ inner: InferenceBackend) { self.inner = inner }
+
+    func complete(_ requests: [GenerationRequest]) throws -> [Completion] {
+        self.requests += requests
+        return try inner.complete(requests)
+    }
+
+    func complete(_ requests: [GenerationRequest], followUp: @escaping (Int, Completion) -> [GenerationRequest]) throws -> [Completion] {
+        self.requests += requests
+        return try inner.complete(requests, followUp: { [weak self] i, out in
+            let more = followUp(i, out)
+            self?.requests += more
+            return more
+        })
+    }
+
+    func classify(_ prompts: [[ChatMessage]], labels: [String]) throws -> [Result<Classifier.Result, Error>] {
+        try inner.classify(prompts, labels: labels)
+    }
+
+    var embeddedEngine: BatchEngine? { inner.embeddedEngine }
 }

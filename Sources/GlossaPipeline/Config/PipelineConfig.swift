@@ -14,65 +14,33 @@ public struct PipelineConfig: Sendable {
         /// Plain (uncompressed) files larger than this are split into units of about this many
         /// bytes, cut at line starts, so one big file spreads over the ranks; 0 never splits.
         public var splitBytes = 64 << 20
-    }
+        /// Lines longer than this are rejected (`line_too_long`) without being kept in memory.
+        public var maxLineBytes = 64 << 20
 
-    public enum Stage: Sendable {
-        case normalize(fields: [String]?, form: String?)
-        case detectLanguage(fields: [String]?)
-        case filter(languages: [String]?, scripts: [String]?, minCharacters: Int?, maxCharacters: Int?)
-        case translate(TranslateOptions)
-        case classify(ClassifyOptions)
-        case extract(ExtractOptions)
-
-        public var name: String {
-            switch self {
-            case .normalize: "normalize"
-            case .detectLanguage: "detect-language"
-            case .filter: "filter"
-            case .translate: "translate"
-            case .classify: "classify"
-            case .extract: "extract"
-            }
+        public init(paths: [String], format: InputFormat = .auto, fields: [String] = ["text"]) {
+            self.paths = paths
+            self.format = format
+            self.fields = fields
         }
     }
 
-    public struct TranslateOptions: Sendable {
-        public var target: String
-        public var source: String?
-        public var fields: [String]?
-        public var maxTokens = 512
-        public var chunkCharacters = 700
-        public var glossary: [(String, String)] = []
-    }
-
-    public struct ClassifyOptions: Sendable {
-        public var labels: [String]
-        public var instructions: String?
-        public var fields: [String]?
-    }
-
-    public struct ExtractOptions: Sendable {
-        /// The JSON Schema every answer follows (compiled at load, so a bad one is an error
-        /// with its line).
-        public var schema: JSONValue
-        public var constraint: Constraint
-        public var instructions: String?
-        public var system: String?
-        /// Where the object goes: `metadata.<field>`, or a top-level key with `top_level`.
-        public var field = "extracted"
-        public var topLevel = false
-        public var fields: [String]?
-        public var maxTokens = 512
-    }
-
     public struct Output: Sendable {
+        /// The output directory: shards, rejects shards, checkpoints and manifests.
         public var directory: String
+        /// Instead of a directory: everything in one file (and the rejects in another), written
+        /// atomically at the end, without checkpoints: `glossa normalize` / `glossa detect`.
+        public var file: FileOutput?
         public var path = "part-${rank}-${shard}.jsonl.zst"
         public var maxRecords = 10_000
         public var maxBytes = 256 << 20
         /// A unit is committed in segments of this many input lines: a killed run resumes at the
         /// last finished segment instead of the start of the unit.
         public var checkpointRecords = 10_000
+
+        public init(directory: String, file: FileOutput? = nil) {
+            self.directory = directory
+            self.file = file
+        }
     }
 
     public struct Engine: Sendable {
@@ -98,7 +66,7 @@ public struct PipelineConfig: Sendable {
 
     public var name: String
     public var input: Input
-    public var stages: [Stage]
+    public var stages: [any StageOptions]
     public var output: Output
     public var engine = Engine()
     public var metadataField = "metadata"
@@ -136,7 +104,7 @@ public struct PipelineConfig: Sendable {
             }
             throw ConfigError(file: file, line: Self.line(of: error) ?? 1, message: "not valid YAML: \(error)")
         }
-        let r = Reader(file: file)
+        let r = ConfigReader(file: file)
         let top = try r.mapping(root, "the pipeline", allowed: ["name", "input", "stages", "output", "engine", "metadata_field"])
         let inputNode = try r.required(top, "input", root)
         let input = try r.mapping(inputNode, "input", allowed: ["paths", "format", "fields", "split_bytes"])
@@ -227,111 +195,36 @@ public struct PipelineConfig: Sendable {
             if let n = engine["batch_records"] { config.engine.batchRecords = try r.int(n, "engine.batch_records", min: 1) }
         }
 
-        let stagesNode = try r.required(top, "stages", root)
-        guard case let .sequence(sequence) = stagesNode else { throw r.error(stagesNode, "stages must be a list") }
-        var detectsLanguage = false
+        config.stages = try parseStages(try r.required(top, "stages", root), r)
+        return config
+    }
+
+    /// `stages:` a list of one-key mappings, each read by the stage's own options type.
+    private static func parseStages(_ node: Node, _ r: ConfigReader) throws -> [any StageOptions] {
+        guard case let .sequence(sequence) = node else { throw r.error(node, "stages must be a list") }
+        let names = StageRegistry.all.map(\.name)
+        var stages: [any StageOptions] = [], earlier: [String] = []
         for item in sequence {
-            let stage = try r.mapping(item, "a stage", allowed: Set(Self.stageKeys.keys))
-            guard stage.count == 1, let (kind, body) = stage.first else {
-                throw r.error(item, "each stage is one key (\(Self.stageKeys.keys.sorted().joined(separator: ", ")))")
+            let stage = try r.mapping(item, "a stage", allowed: Set(names))
+            guard stage.count == 1, let (kind, body) = stage.first, let type = StageRegistry.kind(named: kind) else {
+                throw r.error(item, "each stage is one key (\(names.sorted().joined(separator: ", ")))")
             }
             let options: [String: Node]
             if case .scalar = body {
                 // `- normalize:` (nothing after the colon) takes the defaults; any other scalar
                 // would silently be ignored, so it is an error.
                 guard body.null != nil else {
-                    throw r.error(body, "the options of stage '\(kind)' must be a mapping of keys (\(Self.stageKeys[kind, default: []].sorted().joined(separator: ", "))), not the text '\(body.string ?? "")'")
+                    throw r.error(body, "the options of stage '\(kind)' must be a mapping of keys (\(type.keys.sorted().joined(separator: ", "))), not the text '\(body.string ?? "")'")
                 }
                 options = [:]
             } else {
-                options = try r.mapping(body, kind, allowed: Self.stageKeys[kind, default: []])
+                options = try r.mapping(body, kind, allowed: type.keys)
             }
-            func fields() throws -> [String]? { try options["fields"].map { try r.fieldNames($0, "\(kind).fields") } }
-            switch kind {
-            case "normalize":
-                var form: String?
-                if let f = options["form"] {
-                    let s = try r.string(f, "normalize.form")
-                    guard Normalizer.Form(rawValue: s) != nil else {
-                        throw r.error(f, "normalize.form must be one of \(Normalizer.Form.allCases.map(\.rawValue).joined(separator: ", ")), not '\(s)'")
-                    }
-                    form = s
-                }
-                config.stages.append(.normalize(fields: try fields(), form: form))
-            case "detect-language":
-                config.stages.append(.detectLanguage(fields: try fields()))
-                detectsLanguage = true
-            case "filter":
-                guard !options.isEmpty else {
-                    throw r.error(item, "stage 'filter' has no criteria; give languages, scripts, min_chars or max_chars")
-                }
-                var languages: [String]?, scripts: [String]?
-                for key in ["languages", "scripts"] {
-                    guard let node = options[key] else { continue }
-                    guard detectsLanguage else {
-                        throw r.error(node, "filter.\(key) needs a detect-language stage before the filter (records have no \(key == "languages" ? "language" : "script") to filter on otherwise)")
-                    }
-                    let values = try r.strings(node, "filter.\(key)")
-                    guard !values.isEmpty else { throw r.error(node, "filter.\(key) is empty (it would reject every record)") }
-                    for value in values {
-                        if key == "languages", !LanguageCodes.isKnownLanguage(value) {
-                            throw r.error(node, "filter.languages: unknown language code '\(value)' (the BCP-47 tags of `glossa languages`, or und)")
-                        }
-                        if key == "scripts", !LanguageCodes.isKnownScript(value) {
-                            throw r.error(node, "filter.scripts: unknown script code '\(value)' (ISO 15924, e.g. Latn, Cyrl, Hans, Jpan)")
-                        }
-                    }
-                    if key == "languages" { languages = values } else { scripts = values }
-                }
-                let minC = try options["min_chars"].map { try r.int($0, "filter.min_chars", min: 0) }
-                let maxC = try options["max_chars"].map { try r.int($0, "filter.max_chars", min: 1) }
-                if let minC, let maxC, minC > maxC, let node = options["max_chars"] {
-                    throw r.error(node, "filter.max_chars (\(maxC)) is smaller than filter.min_chars (\(minC)); every record would be rejected")
-                }
-                config.stages.append(.filter(languages: languages, scripts: scripts, minCharacters: minC, maxCharacters: maxC))
-            case "translate":
-                let targetNode = try r.required(options, "target", body)
-                var t = TranslateOptions(target: try r.string(targetNode, "translate.target"))
-                guard LanguageRegistry.language(bcp47: t.target) != nil else {
-                    throw r.error(targetNode, "translate.target: unknown language code '\(t.target)' (one of the BCP-47 tags of `glossa languages`)")
-                }
-                if let s = options["source"] {
-                    let source = try r.string(s, "translate.source")
-                    guard LanguageCodes.isKnownLanguage(source) else {
-                        throw r.error(s, "translate.source: unknown language code '\(source)' (the BCP-47 tags of `glossa languages`)")
-                    }
-                    t.source = source
-                }
-                t.fields = try fields()
-                if let n = options["max_tokens"] { t.maxTokens = try r.int(n, "translate.max_tokens", min: 1) }
-                if let n = options["chunk_chars"] { t.chunkCharacters = try r.int(n, "translate.chunk_chars", min: 50) }
-                if let g = options["glossary"] {
-                    let map = try r.mapping(g, "translate.glossary", allowed: nil)
-                    t.glossary = try map.sorted { $0.key < $1.key }.map { ($0.key, try r.string($0.value, "translate.glossary.\($0.key)")) }
-                }
-                config.stages.append(.translate(t))
-            case "classify":
-                let labelsNode = try r.required(options, "labels", body)
-                let labels = try r.strings(labelsNode, "classify.labels")
-                guard !labels.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) else { throw r.error(labelsNode, "classify.labels has an empty label") }
-                guard !labels.isEmpty, Set(labels).count == labels.count else { throw r.error(labelsNode, "classify.labels must be a non-empty list without duplicates") }
-                config.stages.append(.classify(ClassifyOptions(labels: labels, instructions: try options["instructions"].map { try r.string($0, "classify.instructions") }, fields: try fields())))
-            case "extract":
-                config.stages.append(.extract(try r.extractOptions(options, body, fields: try fields())))
-            default:
-                break
-            }
+            stages.append(try type.read(StageYAML(reader: r, options: options, node: body, earlierStages: earlier)))
+            earlier.append(kind)
         }
-        return config
+        return stages
     }
-
-    static let stageKeys: [String: Set<String>] = [
-        "normalize": ["fields", "form"], "detect-language": ["fields"],
-        "filter": ["languages", "scripts", "min_chars", "max_chars"],
-        "translate": ["target", "source", "fields", "max_tokens", "chunk_chars", "glossary"],
-        "classify": ["labels", "instructions", "fields"],
-        "extract": ["schema", "schema_file", "instructions", "system", "field", "top_level", "fields", "max_tokens"],
-    ]
 
     /// Yams reports a duplicated key at its first occurrence with the whole document as
     /// context; the error names the key and the line where it is repeated.
@@ -361,121 +254,32 @@ public struct PipelineConfig: Sendable {
         guard let range = text.range(of: #"\d+:\d+"#, options: .regularExpression) else { return nil }
         return Int(text[range].split(separator: ":")[0])
     }
+}
 
-    /// Walks YAML nodes, reporting the line of anything wrong.
-    struct Reader {
-        let file: String
+extension PipelineConfig {
+    /// A pipeline built in code (the record commands, tests): no YAML behind it.
+    public init(name: String, input: Input, stages: [any StageOptions], output: Output) {
+        self.name = name
+        self.input = input
+        self.stages = stages
+        self.output = output
+        var text = "name: \(name)\nstages: \(stages.map(\.name))\ninputs: \(input.paths)\n"
+        text += "fields: \(input.fields)\nformat: \(input.format.rawValue)\n"
+        fingerprint = SHA256.hex(Array(text.utf8))
+        source = text
+        file = name
+    }
 
-        func error(_ node: Node, _ message: String) -> ConfigError {
-            ConfigError(file: file, line: node.mark?.line ?? 1, message: message)
-        }
-
-        func mapping(_ node: Node, _ what: String, allowed: Set<String>?) throws -> [String: Node] {
-            guard case let .mapping(m) = node else { throw error(node, "\(what) must be a mapping of keys") }
-            var out: [String: Node] = [:]
-            for (k, v) in m {
-                guard let key = k.string else { throw error(k, "keys of \(what) must be strings") }
-                if let allowed, !allowed.contains(key) {
-                    throw error(k, "unknown key '\(key)' in \(what) (expected \(allowed.sorted().joined(separator: ", ")))")
-                }
-                out[key] = v
-            }
-            return out
-        }
-
-        func required(_ map: [String: Node], _ key: String, _ parent: Node) throws -> Node {
-            guard let v = map[key] else { throw error(parent, "missing key '\(key)'") }
-            return v
-        }
-
-        func string(_ node: Node, _ what: String) throws -> String {
-            guard case .scalar = node, let s = node.string else { throw error(node, "\(what) must be a string") }
-            return s
-        }
-
-        func int(_ node: Node, _ what: String, min: Int) throws -> Int {
-            guard let i = node.int, i >= min else { throw error(node, "\(what) must be an integer >= \(min)") }
-            return i
-        }
-
-        /// Names of record fields: a non-empty list of non-empty names.
-        func fieldNames(_ node: Node, _ what: String) throws -> [String] {
-            let names = try strings(node, what)
-            guard !names.isEmpty else { throw error(node, "\(what) is empty; name at least one field to read") }
-            guard !names.contains("") else { throw error(node, "\(what) has an empty field name") }
-            return names
-        }
-
-        /// `extract`: the schema inline (YAML, keys in their order) or from a JSON file next to
-        /// the pipeline, compiled here so that an unsupported keyword is reported with its line.
-        func extractOptions(_ options: [String: Node], _ body: Node, fields: [String]?) throws -> ExtractOptions {
-            let schema: JSONValue, at: Node
-            switch (options["schema"], options["schema_file"]) {
-            case let (node?, nil):
-                schema = try json(node, "extract.schema")
-                at = node
-            case let (nil, node?):
-                let name = try string(node, "extract.schema_file")
-                let path = name.hasPrefix("/") ? name : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(name).path
-                guard let data = FileManager.default.contents(atPath: path) else { throw error(node, "extract.schema_file: cannot read \(path)") }
-                do { schema = try JSONParser.parse(String(decoding: data, as: UTF8.self)).value } catch {
-                    throw self.error(node, "extract.schema_file \(path) is not valid JSON: \(error)")
-                }
-                at = node
-            case (nil, nil): throw error(body, "extract needs 'schema' (inline) or 'schema_file'")
-            case (_?, _?): throw error(body, "extract takes 'schema' or 'schema_file', not both")
-            }
-            let constraint: Constraint
-            do { constraint = try Constraint(.jsonSchema(schema)) } catch { throw self.error(at, "extract.schema: \(error.message)") }
-            var o = ExtractOptions(schema: schema, constraint: constraint)
-            o.instructions = try options["instructions"].map { try string($0, "extract.instructions") }
-            o.system = try options["system"].map { try string($0, "extract.system") }
-            if let f = options["field"] {
-                o.field = try string(f, "extract.field")
-                guard !o.field.isEmpty else { throw error(f, "extract.field is empty; name the key the object goes to") }
-            }
-            if let t = options["top_level"] {
-                guard let b = t.bool else { throw error(t, "extract.top_level must be true or false") }
-                o.topLevel = b
-            }
-            o.fields = fields
-            if let n = options["max_tokens"] { o.maxTokens = try int(n, "extract.max_tokens", min: 1) }
-            return o
-        }
-
-        /// A YAML value as JSON: mappings keep their order; plain scalars are null, booleans
-        /// or numbers when YAML reads them so, quoted ones are strings.
-        func json(_ node: Node, _ what: String) throws -> JSONValue {
-            switch node {
-            case let .scalar(scalar):
-                guard scalar.style == .plain else { return .string(scalar.string) }
-                if node.null != nil { return .null }
-                if let b = node.bool { return .bool(b) }
-                if node.int != nil || node.float != nil, let number = try? JSONParser.parse(scalar.string).value, case .number = number {
-                    return number
-                }
-                if let i = node.int { return .number(String(i)) }
-                return .string(scalar.string)
-            case let .mapping(mapping):
-                var object = JSONObject()
-                for (k, v) in mapping {
-                    guard let key = k.string else { throw error(k, "keys of \(what) must be strings") }
-                    object[key] = try json(v, what + "." + key)
-                }
-                return .object(object)
-            case let .sequence(items):
-                return .array(try items.map { try json($0, what) })
-            case .alias:
-                throw error(node, "\(what): YAML aliases are not supported here")
-            }
-        }
-
-        func strings(_ node: Node, _ what: String) throws -> [String] {
-            switch node {
-            case .scalar: return [try string(node, what)]
-            case let .sequence(items): return try items.map { try string($0, what) }
-            default: throw error(node, "\(what) must be a string or a list of strings")
-            }
-        }
+    /// One stage over files into one output file, as `glossa normalize` and `glossa detect`
+    /// run: not split into byte ranges (one process, records in input order), no checkpoints.
+    public static func singleStage(_ stage: any StageOptions, inputs: [String], output: FileOutput, format: InputFormat = .auto,
+                                   fields: [String] = ["text"], maxLineBytes: Int = 64 << 20,
+                                   metadataField: String = "metadata") -> PipelineConfig {
+        var input = Input(paths: inputs, format: format, fields: fields)
+        input.maxLineBytes = maxLineBytes
+        input.splitBytes = 0
+        var config = PipelineConfig(name: "glossa \(stage.name)", input: input, stages: [stage], output: Output(directory: "", file: output))
+        config.metadataField = metadataField
+        return config
     }
 }

@@ -2,6 +2,44 @@ import Foundation
 import GlossaEngine
 import GlossaText
 
+/// `translate`: the text fields in another language, with the engine.
+public struct TranslateOptions: StageOptions {
+    public static let name = "translate"
+    public static let keys: Set<String> = ["target", "source", "fields", "max_tokens", "chunk_chars", "glossary"]
+
+    public var target: String
+    public var source: String?
+    public var fields: [String]?
+    public var maxTokens = 512
+    public var chunkCharacters = 700
+    public var glossary: [(String, String)] = []
+
+    public init(target: String) {
+        self.target = target
+    }
+
+    public init(yaml: StageYAML) throws {
+        target = try yaml.requiredString("target", in: Self.name)
+        guard LanguageRegistry.language(bcp47: target) != nil else {
+            throw yaml.error("target", "translate.target: unknown language code '\(target)' (one of the BCP-47 tags of `glossa languages`)")
+        }
+        if let source = try yaml.string("source", in: Self.name) {
+            guard LanguageCodes.isKnownLanguage(source) else {
+                throw yaml.error("source", "translate.source: unknown language code '\(source)' (the BCP-47 tags of `glossa languages`)")
+            }
+            self.source = source
+        }
+        fields = try yaml.fields(in: Self.name)
+        maxTokens = try yaml.int("max_tokens", in: Self.name, min: 1) ?? maxTokens
+        chunkCharacters = try yaml.int("chunk_chars", in: Self.name, min: 50) ?? chunkCharacters
+        glossary = try yaml.stringMap("glossary", in: Self.name) ?? []
+    }
+
+    public func makeStage(_ context: StageContext) throws -> any PipelineStage {
+        TranslateStage(backend: try context.backend(), options: self, fields: fields ?? context.fields, metadataField: context.metadataField)
+    }
+}
+
 /// Translation with the engine (non-thinking mode, greedy). Long texts are cut at ICU sentence
 /// boundaries into chunks and every chunk of the batch goes to the engine together. Protected
 /// spans (URLs, e-mail addresses, @mentions, ticket ids, code) must come back verbatim: the
@@ -9,20 +47,17 @@ import GlossaText
 /// a field whose spans did not survive is retried once with the spans swapped for numbered
 /// markers and a reminder, then the record is rejected with the reason.
 final class TranslateStage: PipelineStage {
-    let name = "translate"
-    let options: PipelineConfig.TranslateOptions
+    let name = TranslateOptions.name
+    let options: TranslateOptions
     let backend: InferenceBackend
     let fields: TextFields
     let metadataField: String
     let targetName: String
-    var chunks = 0, retries = 0, failures = 0, skipped = 0, generatedTokens = 0, promptTokens = 0
-    /// Every request sent to the engine, kept when set (the pipeline-overhead benchmark replays them).
-    var recordedRequests: [GenerationRequest]?
 
-    init(backend: InferenceBackend, options: PipelineConfig.TranslateOptions, fields: [String], metadataField: String) {
+    init(backend: InferenceBackend, options: TranslateOptions, fields: [String], metadataField: String) {
         self.backend = backend
         self.options = options
-        self.fields = TextFields(names: options.fields ?? fields)
+        self.fields = TextFields(names: fields)
         self.metadataField = metadataField
         targetName = LanguageRegistry.language(bcp47: options.target)?.name ?? options.target
     }
@@ -41,7 +76,11 @@ final class TranslateStage: PipelineStage {
         var failure: Completion?
     }
 
-    func process(_ batch: inout [PipelineRecord]) throws {
+    var emptyStats: StageStats {
+        StageStats(counts: ["chunks", "retried", "placeholder_failures", "same_language", "prompt_tokens", "generated_tokens"])
+    }
+
+    func process(_ batch: inout [PipelineRecord], stats: inout StageStats, threads: Int) throws {
         var jobs: [Job] = []
         for i in batch.indices where batch[i].rejection == nil {
             let meta = batch[i].object[metadataField]?.objectValue
@@ -64,20 +103,20 @@ final class TranslateStage: PipelineStage {
                     batch[i].rejection = Rejection(Rejection.fieldNotText, "field '\(field)' is \(value.kindName)")
                 }
             }
-            if sameLanguage { skipped += 1 }
+            if sameLanguage { stats.add("same_language") }
             batch[i].object["translation"] = .object(translation)
         }
-        try translate(&jobs)
+        try translate(&jobs, stats: &stats)
         for job in jobs {
             guard batch[job.record].rejection == nil else { continue }
             if let failed = job.failure {
-                failures += 1
+                stats.add("placeholder_failures")
                 batch[job.record].rejection = Rejection(failed.failureCode ?? "engine_error",
                                                         "the translation of '\(job.field)' failed: \(failed.failure ?? "no answer")")
                 continue
             }
             if job.translated.contains(where: { $0 == nil }) {
-                failures += 1
+                stats.add("placeholder_failures")
                 batch[job.record].rejection = Rejection("placeholders_lost", "the translation of '\(job.field)' lost protected spans (URLs, code, mentions or ids) twice")
                 continue
             }
@@ -133,8 +172,9 @@ final class TranslateStage: PipelineStage {
     /// Both passes in one backend run: a field whose spans did not survive is re-submitted (with
     /// markers and the reminder) as soon as its last piece is back, so the retries share the
     /// batch with the first pass instead of running after it.
-    private func translate(_ original: inout [Job]) throws {
-        var jobs = original   // captured by the engine's follow-up closure
+    private func translate(_ original: inout [Job], stats: inout StageStats) throws {
+        // Captured by the engine's follow-up closure.
+        var jobs = original, counts = StageStats()
         let glossary = options.glossary.isEmpty ? "" :
             " Always translate these terms as given: " + options.glossary.map { "\($0.0) → \($0.1)" }.joined(separator: "; ") + "."
         func system(reminder: Bool) -> String {
@@ -159,15 +199,14 @@ final class TranslateStage: PipelineStage {
                 owners.append((j, k))
             }
             waiting[j] = out.count
-            chunks += out.count
-            recordedRequests? += out
+            counts.add("chunks", out.count)
             return out
         }
         // A finished pass: keep the field if its spans survived, else retry once.
         func settle(_ j: Int) -> [GenerationRequest] {
             if jobs[j].failure != nil || check(&jobs[j], reminder: retried[j]) || retried[j] { return [] }
             retried[j] = true
-            retries += 1
+            counts.add("retried")
             jobs[j].pieces = split(jobs[j].protected.text, locale: jobs[j].language)
             let more = requests(for: j)
             return more.isEmpty ? settle(j) : more
@@ -179,13 +218,14 @@ final class TranslateStage: PipelineStage {
         }
         _ = try backend.complete(initial, followUp: { i, out in
             let (j, k) = owners[i]
-            self.generatedTokens += out.generatedTokens
-            self.promptTokens += out.promptTokens
+            counts.add("prompt_tokens", out.promptTokens)
+            counts.add("generated_tokens", out.generatedTokens)
             if out.failure == nil { jobs[j].translated[k] = out.content.trimmingCharacters(in: .whitespacesAndNewlines) } else { jobs[j].failure = out }
             waiting[j] -= 1
             return waiting[j] == 0 ? settle(j) : []
         })
         original = jobs
+        stats.merge(counts)
     }
 
     /// Whether a job's pieces kept all protected spans (verbatim, or as markers on the retry);
@@ -207,13 +247,5 @@ final class TranslateStage: PipelineStage {
         job.translated = [String(restored.dropLast(job.pieces.last?.separator.count ?? 0))]
         job.pieces = [(restored, job.pieces.last?.separator ?? "")]
         return true
-    }
-
-    func resetStats() { chunks = 0; retries = 0; failures = 0; skipped = 0; generatedTokens = 0; promptTokens = 0 }
-
-    var statsJSON: JSONValue {
-        .object(JSONObject(["chunks": .number(String(chunks)), "retried": .number(String(retries)),
-                            "placeholder_failures": .number(String(failures)), "same_language": .number(String(skipped)),
-                            "prompt_tokens": .number(String(promptTokens)), "generated_tokens": .number(String(generatedTokens))]))
     }
 }

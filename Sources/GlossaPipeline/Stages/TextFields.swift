@@ -1,41 +1,6 @@
-/// One step applied to each record of a stream (normalize, detect-language, ...).
-///
-/// Steps are pure per record, so a job can run them on all cores; each keeps its own
-/// statistics, merged in input order.
-public protocol RecordStep: Sendable {
-    associatedtype Stats: StepStats
-    /// Changes `record` in place, or returns why it must go to the rejects file.
-    /// `repairs` counts U+FFFD substitutions made while decoding the record.
-    func process(_ record: inout JSONObject, repairs: Int, stats: inout Stats) -> Rejection?
-}
+import GlossaIO
 
-public protocol StepStats: Sendable {
-    init()
-    mutating func merge(_ other: Self)
-    var json: JSONValue { get }
-}
-
-/// Why a record was rejected: a machine-readable reason and a message for people.
-public struct Rejection: Sendable, Equatable {
-    public var reason: String
-    public var message: String
-
-    public init(_ reason: String, _ message: String) {
-        self.reason = reason
-        self.message = message
-    }
-
-    public static let malformedJSON = "malformed_json"
-    public static let notAnObject = "not_an_object"
-    public static let missingField = "missing_field"
-    /// A JSON object that names a key twice (readers disagree on which value wins).
-    public static let duplicateKey = "duplicate_key"
-    public static let fieldNotText = "field_not_text"
-    public static let emptyText = "empty_text"
-    public static let lineTooLong = "line_too_long"
-}
-
-/// The text fields a step reads: strings, or arrays of strings (ticket comments).
+/// The text fields a stage reads: strings, or arrays of strings (ticket comments).
 struct TextFields {
     let names: [String]
 
