@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Data flows one way: GlossaText -> GlossaEngine -> GlossaPipeline -> glossa (CLI).
+// Data flows one way: GlossaText -> GlossaIO -> GlossaEngine -> GlossaPipeline -> glossa (CLI).
 // System libraries sit underneath as .systemLibrary targets. ICU is only ever seen by the
 // CICUShim C target: Swift Foundation on Linux carries its own ICU whose C types clash with
 // the system headers, so Swift code talks to ICU through plain stdint signatures.
@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // Hummingbird and the HTTP client run on SwiftNIO; the server uses its channels directly.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // SHA-256 of shards, fingerprints and model files.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(name: "CICU", pkgConfig: "icu-i18n", providers: [.apt(["libicu-dev"])]),
@@ -40,14 +42,14 @@ let package = Package(
             ]
         ),
         .target(name: "GlossaText", dependencies: ["CICUShim"]),
-        // JSON (ordered objects, strict parsing) shared by the engine's constraints, the
-        // pipeline and the server.
-        .target(name: "GlossaIO", dependencies: ["GlossaText"]),
+        // JSON (ordered objects, strict parsing), byte sources and sinks (files, zstd, atomic
+        // publication), zip reading and SHA-256: shared by the engine, the pipeline and the server.
+        .target(name: "GlossaIO", dependencies: ["GlossaText", "CZstd", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         // Quantized kernels in C: per-ISA clones (AVX-512, AVX2, baseline) chosen at load time.
         .target(name: "CGlossaKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         .target(name: "GlossaEngine", dependencies: ["GlossaText", "GlossaIO", "COpenBLAS", "CGlossaKernels"]),
         .target(name: "GlossaPipeline", dependencies: [
-            "GlossaText", "GlossaIO", "GlossaEngine", "CZstd", "CZlib", .product(name: "Yams", package: "Yams"),
+            "GlossaText", "GlossaIO", "GlossaEngine", .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The OpenAI-compatible HTTP front of the engine (`glossa serve`).

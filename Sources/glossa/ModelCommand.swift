@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GlossaEngine
 import GlossaPipeline
 
 struct ModelCommand: ParsableCommand {

@@ -61,7 +61,7 @@ struct RecordOptions: ParsableArguments {
         TemporaryFiles.removeOnTerminationSignals()
         do {
             report = try PipelineRunner(config: config, environment: environment, threads: max(1, threads)).run()
-        } catch let error as PipelineError {
+        } catch let error as GlossaError {
             printError("glossa \(name): \(error)")
             throw ExitCode(2)
         }

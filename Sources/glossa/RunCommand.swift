@@ -146,7 +146,7 @@ struct StatusCommand: ParsableCommand {
 /// Foundation's errors give their localized description and the file they concern instead of
 /// an `NSError` dump.
 func describe(_ error: Error) -> String {
-    if let error = error as? PipelineError { return error.description }
+    if let error = error as? GlossaError { return error.description }
     if let error = error as? PipelineConfig.ConfigError { return error.description }
     let ns = error as NSError
     if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain {

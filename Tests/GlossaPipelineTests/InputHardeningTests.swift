@@ -87,7 +87,7 @@ import Testing
         do {
             _ = try readAll(openByteSource(path: path))
             Issue.record("a damaged frame was read without an error")
-        } catch let PipelineError.corruptZstd(_, frameStart, decompressed, _) {
+        } catch let GlossaError.corruptZstd(_, frameStart, decompressed, _) {
             // The first frame decompressed whole; the error names where the second one starts.
             #expect(frameStart == a.count)
             #expect(decompressed >= 200 * 17)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import GlossaEngine
 @testable import GlossaPipeline
 
 /// `glossa model pull` against an index on disk: wheels written by Python's zipfile (deflated

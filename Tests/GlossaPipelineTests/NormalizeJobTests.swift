@@ -119,7 +119,7 @@ extension PipelineRunner.Report {
         try sink.commit()
         let data = try Data(contentsOf: URL(fileURLWithPath: input))
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: input))
-        #expect(throws: PipelineError.truncatedZstd(path: input)) {
+        #expect(throws: GlossaError.truncatedZstd(path: input)) {
             try NormalizeJob(.init(inputs: [input], output: dir.path("out.jsonl.zst"))).run()
         }
         #expect(dir.files == ["in.jsonl.zst"])

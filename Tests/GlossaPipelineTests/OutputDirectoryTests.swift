@@ -156,7 +156,7 @@ import Testing
         for directory in ["", "/", "//", "/tmp/../"] {
             var config = try PipelineConfig.parse(Self.yaml(scratch.path("in.jsonl"), out: scratch.path("o")), file: "p.yaml")
             config.output.directory = directory
-            #expect(throws: PipelineError.self, "\(directory)") { try PipelineRunner(config: config).run() }
+            #expect(throws: GlossaError.self, "\(directory)") { try PipelineRunner(config: config).run() }
         }
         #expect(!FileManager.default.fileExists(atPath: "/.glossa/run.json"))
     }

@@ -51,10 +51,10 @@ import Testing
         let t = try PathTemplate("${language}/part-${rank}-${shard}.jsonl.zst")
         #expect(t.path(rank: 2, shard: "00001-0000", language: "zh-Hant") == "zh-Hant/part-2-00001-0000.jsonl.zst")
         #expect(t.path(rank: 0, shard: "1", language: "../../etc") == "etc/part-0-1.jsonl.zst")
-        #expect(throws: PipelineError.self) { try PathTemplate("/abs/${shard}") }
-        #expect(throws: PipelineError.self) { try PathTemplate("a/../b-${shard}") }
-        #expect(throws: PipelineError.self) { try PathTemplate("no-shard.jsonl") }
-        #expect(throws: PipelineError.self) { try PathTemplate("${user}-${shard}") }
+        #expect(throws: GlossaError.self) { try PathTemplate("/abs/${shard}") }
+        #expect(throws: GlossaError.self) { try PathTemplate("a/../b-${shard}") }
+        #expect(throws: GlossaError.self) { try PathTemplate("no-shard.jsonl") }
+        #expect(throws: GlossaError.self) { try PathTemplate("${user}-${shard}") }
     }
 
     @Test func protectedSpansRoundTrip() {
@@ -399,7 +399,7 @@ import Testing
         for limit in [3, 7, 12] {
             let runner = try PipelineRunner(config: Self.config(stopped, input: input))
             runner.interruptAfterSegments = limit
-            #expect(throws: PipelineError.self) { try runner.run() }
+            #expect(throws: GlossaError.self) { try runner.run() }
         }
         let resumed = try PipelineRunner(config: Self.config(stopped, input: input)).run()
         #expect(resumed.resumedSegments > 0)

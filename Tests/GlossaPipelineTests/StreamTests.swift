@@ -54,7 +54,7 @@ func writeFile(_ path: String, _ bytes: [UInt8]) throws {
         try sink.commit()
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         try data.prefix(data.count - 7).write(to: URL(fileURLWithPath: path))
-        #expect(throws: PipelineError.truncatedZstd(path: path)) { try readAll(openByteSource(path: path)) }
+        #expect(throws: GlossaError.truncatedZstd(path: path)) { try readAll(openByteSource(path: path)) }
     }
 
     @Test func corruptZstdIsAClearError() throws {
@@ -64,7 +64,7 @@ func writeFile(_ path: String, _ bytes: [UInt8]) throws {
         do {
             _ = try readAll(openByteSource(path: path))
             Issue.record("expected an error")
-        } catch let error as PipelineError {
+        } catch let error as GlossaError {
             guard case .corruptZstd = error else { Issue.record("wrong error \(error)"); return }
             #expect(error.description.contains(path))
         }

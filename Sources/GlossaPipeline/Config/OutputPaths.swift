@@ -63,7 +63,7 @@ public enum OutputPaths {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             if isDirectory.boolValue { return }
-            throw PipelineError.invalidArgument("cannot create directory \(path): a file of that name exists")
+            throw GlossaError.invalidArgument("cannot create directory \(path): a file of that name exists")
         }
         var built = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
@@ -71,11 +71,11 @@ public enum OutputPaths {
             if mkdir(built, 0o755) != 0 && errno != EEXIST {
                 let reason = String(cString: strerror(errno))
                 let at = URL(fileURLWithPath: built).standardized.path == URL(fileURLWithPath: path).standardized.path ? "" : " (at \(built))"
-                throw PipelineError.invalidArgument("cannot create directory \(path): \(reason)\(at)")
+                throw GlossaError.invalidArgument("cannot create directory \(path): \(reason)\(at)")
             }
         }
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw PipelineError.invalidArgument("cannot create directory \(path): a component of it is not a directory")
+            throw GlossaError.invalidArgument("cannot create directory \(path): a component of it is not a directory")
         }
     }
 }

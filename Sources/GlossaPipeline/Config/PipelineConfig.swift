@@ -86,7 +86,7 @@ public struct PipelineConfig: Sendable {
 
     public static func load(path: String) throws -> PipelineConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw PipelineError.cannotOpen(path: path, reason: "no such file")
+            throw GlossaError.cannotOpen(path: path, reason: "no such file")
         }
         return try parse(String(decoding: data, as: UTF8.self), file: path)
     }

@@ -46,8 +46,3 @@ enum RecordLines {
     }
 }
 
-/// Two lowercase hex digits (bytes of a reject that are not UTF-8).
-func hexByte(_ b: UInt8) -> String {
-    let digits: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"]
-    return String([digits[Int(b >> 4)], digits[Int(b & 0xF)]])
-}

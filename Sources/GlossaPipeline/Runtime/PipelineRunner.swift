@@ -57,7 +57,7 @@ public final class PipelineRunner {
                 threads: Int = System.coreCount, recordingEngineRequests: Bool = false,
                 log: @escaping (String) -> Void = { _ in }) throws {
         guard worldSize >= 1, rank >= 0, rank < worldSize else {
-            throw PipelineError.invalidArgument("rank \(rank) is outside a world of \(worldSize)")
+            throw GlossaError.invalidArgument("rank \(rank) is outside a world of \(worldSize)")
         }
         self.config = config
         self.rank = rank
@@ -93,14 +93,14 @@ public final class PipelineRunner {
         case .embedded:
             let path = engine.model == "default" ? LanguageModel.defaultModelPath(environment: environment) : engine.model
             let model: LanguageModel
-            do { model = try LanguageModel.load(path) } catch { throw PipelineError.invalidArgument("cannot load model \(path): \(error)") }
+            do { model = try LanguageModel.load(path) } catch { throw GlossaError.invalidArgument("cannot load model \(path): \(error)") }
             if let precision = engine.kvCache { model.transformer.kvCache = precision }
             return EmbeddedBackend(model: model, kvBudgetTokens: engine.kvBudgetTokens, stepTokens: engine.stepTokens)
         case .remote:
             var options = RemoteBackend.Options(url: engine.url ?? "", model: engine.model)
             if let name = engine.apiKeyEnvironment {
                 guard let key = environment[name], !key.isEmpty else {
-                    throw PipelineError.invalidArgument("engine.api_key_env names \(name), which is not set in the environment")
+                    throw GlossaError.invalidArgument("engine.api_key_env names \(name), which is not set in the environment")
                 }
                 options.apiKey = key
             }
@@ -120,8 +120,8 @@ public final class PipelineRunner {
         let started = Date()
         var report = Report()
         let directory = config.output.directory
-        if let problem = OutputPaths.directoryProblem(directory) { throw PipelineError.invalidArgument(problem) }
-        if let problem = OutputPaths.templateProblem(config.output.path) { throw PipelineError.invalidArgument(problem) }
+        if let problem = OutputPaths.directoryProblem(directory) { throw GlossaError.invalidArgument(problem) }
+        if let problem = OutputPaths.templateProblem(config.output.path) { throw GlossaError.invalidArgument(problem) }
         let all = try InputUnits.list(config)
         try OutputPaths.makeDirectory(directory)
         try OutputPaths.makeDirectory(directory + "/.glossa/units")
@@ -162,7 +162,7 @@ public final class PipelineRunner {
     /// starts over).
     private func run(into file: FileOutput) throws -> Report {
         let started = System.monotonicSeconds()
-        guard !config.input.paths.isEmpty else { throw PipelineError.invalidArgument("no input files given") }
+        guard !config.input.paths.isEmpty else { throw GlossaError.invalidArgument("no input files given") }
         var report = Report()
         let destination = try FileDestination(file)
         do {
@@ -221,7 +221,7 @@ public final class PipelineRunner {
             try done.write(path, temporaryDirectory: temporaryDirectory)
             segmentsCommitted += 1
             if let limit = interruptAfterSegments, segmentsCommitted >= limit {
-                throw PipelineError.invalidArgument("interrupted after \(limit) segments")
+                throw GlossaError.invalidArgument("interrupted after \(limit) segments")
             }
             marker.merge(done)
             segment += 1

@@ -57,11 +57,11 @@ public struct RunFingerprint: Equatable, Sendable {
         let lockPath = "\(directory)/.glossa/lock"
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw PipelineError.invalidArgument("cannot create \(lockPath): \(String(cString: strerror(errno)))")
+            throw GlossaError.invalidArgument("cannot create \(lockPath): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }  // releases the lock
         while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw PipelineError.invalidArgument("cannot lock \(lockPath): \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else { throw GlossaError.invalidArgument("cannot lock \(lockPath): \(String(cString: strerror(errno)))") }
         }
         let recorded = Self.read(directory)
         if recorded == self { return }
@@ -79,7 +79,7 @@ public struct RunFingerprint: Equatable, Sendable {
                 what = "it was written without a record of its definition and inputs (an older glossa)"
             }
             guard forceRestart else {
-                throw PipelineError.invalidArgument(
+                throw GlossaError.invalidArgument(
                     "output directory \(directory) holds an earlier run's output and \(what); mixing them would duplicate or mismatch records. "
                     + "Run again with --force-restart to delete that output and start afresh, or write elsewhere with --output DIR")
             }
@@ -118,7 +118,7 @@ public struct RunFingerprint: Equatable, Sendable {
                 let candidates = [relative, relative.hasPrefix("_") ? String(relative.dropFirst()) : relative]
                 if candidates.contains(where: { c in patterns.contains { fnmatch($0, c, FNM_PATHNAME) == 0 } }) {
                     guard unlink(full) == 0 else {
-                        throw PipelineError.invalidArgument("--force-restart cannot remove \(full): \(String(cString: strerror(errno)))")
+                        throw GlossaError.invalidArgument("--force-restart cannot remove \(full): \(String(cString: strerror(errno)))")
                     }
                 }
             }

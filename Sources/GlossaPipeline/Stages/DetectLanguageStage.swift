@@ -22,7 +22,7 @@ public struct DetectLanguageOptions: StageOptions {
     public func makeStage(_ context: StageContext) throws -> any PipelineStage {
         let path = modelPath ?? LanguageIdentifier.defaultModelPath(environment: context.environment)
         let identifier: LanguageIdentifier
-        do { identifier = try LanguageIdentifier(modelPath: path) } catch { throw PipelineError.invalidArgument("\(error)") }
+        do { identifier = try LanguageIdentifier(modelPath: path) } catch { throw GlossaError.invalidArgument("\(error)") }
         return DetectLanguageStage(identifier: identifier, fields: fields ?? context.fields, metadataField: context.metadataField)
     }
 }

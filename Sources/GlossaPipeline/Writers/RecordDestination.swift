@@ -63,10 +63,10 @@ public struct FileOutput: Sendable {
     /// Rejects are never written to a place nobody named, nor over the output.
     func checkedRejectsPath() throws -> String {
         guard let rejects = rejectsPath else {
-            throw PipelineError.invalidArgument("the output is standard output, so rejected records need a file of their own: add --rejects FILE")
+            throw GlossaError.invalidArgument("the output is standard output, so rejected records need a file of their own: add --rejects FILE")
         }
         if OutputPaths.sameFile(rejects, path) {
-            throw PipelineError.invalidArgument("--rejects \(rejects) is the output file too; records and rejects need different files")
+            throw GlossaError.invalidArgument("--rejects \(rejects) is the output file too; records and rejects need different files")
         }
         return rejects
     }
@@ -122,7 +122,7 @@ final class FileDestination: RecordDestination {
         let parent = (path as NSString).deletingLastPathComponent
         TemporaryFiles.removeStale(in: parent.isEmpty ? "." : parent, prefix: ((path as NSString).lastPathComponent) + ".tmp-")
         if mkdir(folder, 0o755) != 0 && errno != EEXIST {
-            throw PipelineError.cannotOpen(path: path, reason: "cannot create \(folder): \(String(cString: strerror(errno)))")
+            throw GlossaError.cannotOpen(path: path, reason: "cannot create \(folder): \(String(cString: strerror(errno)))")
         }
         return try openByteSink(path: path, temporaryDirectory: folder, removeOnSignal: true)
     }

@@ -31,15 +31,15 @@ public struct PathTemplate: Sendable, Equatable {
 
     public init(_ template: String) throws {
         guard !template.isEmpty, !template.hasPrefix("/"), !template.split(separator: "/").contains("..") else {
-            throw PipelineError.invalidArgument("output path template '\(template)' must be a relative path without '..'")
+            throw GlossaError.invalidArgument("output path template '\(template)' must be a relative path without '..'")
         }
         guard template.contains("${shard}") else {
-            throw PipelineError.invalidArgument("output path template '\(template)' needs ${shard} so shards get distinct names")
+            throw GlossaError.invalidArgument("output path template '\(template)' needs ${shard} so shards get distinct names")
         }
         let known = ["${rank}", "${shard}", "${language}"]
         var rest = template
         for k in known { rest = rest.replacingOccurrences(of: k, with: "") }
-        guard !rest.contains("${") else { throw PipelineError.invalidArgument("output path template '\(template)' has an unknown variable") }
+        guard !rest.contains("${") else { throw GlossaError.invalidArgument("output path template '\(template)' has an unknown variable") }
         self.template = template
     }
 
@@ -146,4 +146,9 @@ public final class ShardedWriter {
         let parent = (path as NSString).deletingLastPathComponent
         try OutputPaths.makeDirectory(parent)
     }
+}
+
+extension String {
+    /// Zero-padded on the left to `n` characters (shard and segment numbers sort as text).
+    func leftPadded(to n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
 }

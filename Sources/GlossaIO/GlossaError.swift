@@ -1,5 +1,6 @@
-/// Errors from GlossaPipeline: each names the file and what to do about it.
-public enum PipelineError: Error, Equatable, CustomStringConvertible {
+/// Errors of Glossa's files and runs (reading, writing, zstd, arguments): each names the file
+/// and what to do about it.
+public enum GlossaError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     case readFailed(path: String, reason: String)
     case writeFailed(path: String, reason: String)

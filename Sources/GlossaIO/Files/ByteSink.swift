@@ -48,7 +48,7 @@ public final class AtomicFileSink: ByteSink {
             fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
                 TemporaryFiles.unregister(slot)
-                throw PipelineError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+                throw GlossaError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
             }
         }
         buffer.reserveCapacity(bufferLimit)
@@ -72,7 +72,7 @@ public final class AtomicFileSink: ByteSink {
             let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw PipelineError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+                throw GlossaError.writeFailed(path: path, reason: String(cString: strerror(errno)))
             }
             offset += n
         }
@@ -81,14 +81,14 @@ public final class AtomicFileSink: ByteSink {
     public func commit() throws {
         try flush()
         if toStdout { return }
-        guard fsync(fd) == 0 else { throw PipelineError.writeFailed(path: path, reason: String(cString: strerror(errno))) }
+        guard fsync(fd) == 0 else { throw GlossaError.writeFailed(path: path, reason: String(cString: strerror(errno))) }
         close(fd)
         fd = -1
         guard rename(temporaryPath, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporaryPath)
             TemporaryFiles.unregister(signalSlot)
-            throw PipelineError.writeFailed(path: path, reason: reason)
+            throw GlossaError.writeFailed(path: path, reason: reason)
         }
         TemporaryFiles.unregister(signalSlot)
     }
@@ -135,7 +135,7 @@ public final class ZstdSink: ByteSink {
             var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: capacity, pos: 0)
             let rc = ZSTD_compressStream2(stream, &outBuffer, &input, mode)
             if ZSTD_isError(rc) != 0 {
-                throw PipelineError.writeFailed(path: "zstd stream", reason: String(cString: ZSTD_getErrorName(rc)))
+                throw GlossaError.writeFailed(path: "zstd stream", reason: String(cString: ZSTD_getErrorName(rc)))
             }
             produced = outBuffer.pos
             return rc

