@@ -8,10 +8,30 @@ import Synchronization
 /// products of tens of microseconds each; waking a parked thread for every one of them (what
 /// a dispatch queue does) costs a noticeable share of that. Part `t` of a job always runs on
 /// thread `t`, so which thread computes what never varies.
+///
+/// Pools are made by `pool(threads:)`, one per thread count, and live as long as the process
+/// (their workers park when idle): the process's pool (`Engine.pool`, sized by
+/// `Engine.setThreads`) and those of models loaded with their own `EngineOptions.threads`.
 final class WorkerPool: @unchecked Sendable {
-    static let shared = WorkerPool(workers: max(0, QuantizedKernels.threads - 1))
+    /// The pool of `threads` threads (the caller and threads - 1 workers), made on first use;
+    /// the count is clamped to 1...`ThreadCount.most`.
+    static func pool(threads: Int) -> WorkerPool {
+        let threads = min(max(1, threads), ThreadCount.most)
+        return pools.withLock { pools in
+            if let pool = pools[threads] { return pool }
+            let pool = WorkerPool(workers: threads - 1)
+            pools[threads] = pool
+            return pool
+        }
+    }
+
+    private static let pools = Mutex<[Int: WorkerPool]>([:])
 
     let workers: Int
+    /// The threads a job's parts run on: the caller and the workers. Kernels split their work
+    /// into this many parts, each computing whole rows, so that the split changes which thread
+    /// computes a row, never how.
+    var threads: Int { workers + 1 }
     private let generation = Atomic<Int>(0)
     private let remaining = Atomic<Int>(0)
     private let sleeping = Atomic<Int>(0)
@@ -23,7 +43,7 @@ final class WorkerPool: @unchecked Sendable {
     /// Spins (PAUSE each) before a worker parks: about 50 µs.
     private let spinLimit = 1_500
 
-    init(workers: Int) {
+    private init(workers: Int) {
         self.workers = workers
         for w in 0..<workers {
             let thread = Thread { [unowned self] in self.serve(worker: w + 1) }

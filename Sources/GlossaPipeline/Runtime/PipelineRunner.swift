@@ -46,6 +46,9 @@ public final class PipelineRunner {
     /// Threads for parsing and record stages (normalize, detect-language, filter); the output
     /// is the same for any number.
     public let threads: Int
+    /// Called once the output directory is claimed, before the first unit (`glossa run`
+    /// reports its threads there, so that a refused run prints only its error).
+    public var started: (() -> Void)?
     private var segmentsCommitted = 0
     private var stages: [PipelineStage] = []
 
@@ -105,8 +108,10 @@ public final class PipelineRunner {
         case .embedded:
             let path = engine.model == "default" ? LanguageModel.defaultModelPath(environment: environment) : engine.model
             let model: LanguageModel
-            do { model = try LanguageModel.load(path) } catch { throw PipelineError.invalidArgument("cannot load model \(path): \(error)") }
-            if let precision = engine.kvCache { model.transformer.kvCache = precision }
+            // Threads are the process's (`glossa run` sets them from --threads or engine.threads).
+            do { model = try LanguageModel.load(path, options: EngineOptions(kvCache: engine.kvCache)) } catch {
+                throw PipelineError.invalidArgument("cannot load model \(path): \(error)")
+            }
             return EmbeddedBackend(model: model, kvBudgetTokens: engine.kvBudgetTokens, stepTokens: engine.stepTokens)
         case .remote:
             var options = RemoteBackend.Options(url: engine.url ?? "", model: engine.model)
@@ -238,6 +243,7 @@ public final class PipelineRunner {
             try sink.write(Array(config.source.utf8))
             try sink.commit()
         }
+        self.started?()
         for (index, unit) in all.enumerated() where Self.rank(of: unit, worldSize: worldSize) == rank {
             report.units += 1
             let marker = Self.markerPath(directory, unit: unit)
