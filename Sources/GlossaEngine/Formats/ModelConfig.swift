@@ -111,39 +111,39 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         let names = try c.decode([String].self, forKey: .architectures)
         guard let name = names.first else { throw EngineError.invalidConfig(path: path, reason: "architectures is empty") }
         guard let architecture = Architecture(rawValue: name) else { throw EngineError.unsupportedArchitecture(name) }
-        let hidden = try c.decode(Int.self, forKey: .hiddenSize)
-        let heads = try c.decode(Int.self, forKey: .headCount)
+        let hidden = try c.number(Int.self, forKey: .hiddenSize)
+        let heads = try c.number(Int.self, forKey: .headCount)
         // Checked before it divides anything (head_dim's default).
         guard heads > 0 else { throw EngineError.invalidConfig(path: path, reason: "num_attention_heads is \(heads); it must be at least 1") }
         // rope_theta is written as an integer (1000000) or a float (1000000.0); JSON numbers
         // decode as Double either way.
-        var rope = try c.decodeIfPresent(Double.self, forKey: .ropeTheta)
+        var rope = try c.optionalNumber(Double.self, forKey: .ropeTheta)
         if c.contains(.ropeParameters), try !c.decodeNil(forKey: .ropeParameters) {
             let parameters = try c.nestedContainer(keyedBy: RopeKeys.self, forKey: .ropeParameters)
-            rope = try parameters.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? rope
+            rope = try parameters.optionalNumber(Double.self, forKey: .ropeTheta) ?? rope
         }
         self.init(
             architecture: architecture,
-            vocabularySize: try c.decode(Int.self, forKey: .vocabularySize),
+            vocabularySize: try c.number(Int.self, forKey: .vocabularySize),
             hiddenSize: hidden,
-            intermediateSize: try c.decode(Int.self, forKey: .intermediateSize),
-            layerCount: try c.decode(Int.self, forKey: .layerCount),
+            intermediateSize: try c.number(Int.self, forKey: .intermediateSize),
+            layerCount: try c.number(Int.self, forKey: .layerCount),
             headCount: heads,
-            keyValueHeadCount: try c.decodeIfPresent(Int.self, forKey: .keyValueHeadCount) ?? heads,
-            headDimension: try c.decodeIfPresent(Int.self, forKey: .headDimension) ?? hidden / heads,
+            keyValueHeadCount: try c.optionalNumber(Int.self, forKey: .keyValueHeadCount) ?? heads,
+            headDimension: try c.optionalNumber(Int.self, forKey: .headDimension) ?? hidden / heads,
             ropeTheta: rope ?? 10_000,
-            rmsNormEpsilon: Float(try c.decodeIfPresent(Double.self, forKey: .rmsNormEpsilon) ?? 1e-6),
+            rmsNormEpsilon: Float(try c.optionalNumber(Double.self, forKey: .rmsNormEpsilon) ?? 1e-6),
             tiedEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tiedEmbeddings) ?? false,
             qkvBias: try architecture == .qwen2 || (c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false),
             qkNorm: architecture != .qwen2,
-            maxPositions: try c.decodeIfPresent(Int.self, forKey: .maxPositions) ?? 32_768)
+            maxPositions: try c.optionalNumber(Int.self, forKey: .maxPositions) ?? 32_768)
         if architecture == .qwen3MoE {
-            let localExperts = try c.decodeIfPresent(Int.self, forKey: .localExpertCount)
-            expertCount = try c.decodeIfPresent(Int.self, forKey: .expertCount) ?? localExperts ?? 0
-            expertsPerToken = try c.decode(Int.self, forKey: .expertsPerToken)
-            expertIntermediateSize = try c.decode(Int.self, forKey: .expertIntermediateSize)
+            let localExperts = try c.optionalNumber(Int.self, forKey: .localExpertCount)
+            expertCount = try c.optionalNumber(Int.self, forKey: .expertCount) ?? localExperts ?? 0
+            expertsPerToken = try c.number(Int.self, forKey: .expertsPerToken)
+            expertIntermediateSize = try c.number(Int.self, forKey: .expertIntermediateSize)
             normalizeTopKProbabilities = try c.decodeIfPresent(Bool.self, forKey: .normalizeTopKProbabilities) ?? false
-            sparseStep = try c.decodeIfPresent(Int.self, forKey: .sparseStep) ?? 1
+            sparseStep = try c.optionalNumber(Int.self, forKey: .sparseStep) ?? 1
             denseLayers = try c.decodeIfPresent([Int].self, forKey: .denseLayers) ?? []
         }
         try validate(path: path, names: .huggingFace)
@@ -187,6 +187,10 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
     /// Decodes the bytes of a `config.json` read from `path` (named in errors).
     public init(huggingFaceJSON data: Data, path: String) throws(EngineError) {
+        // Not JSON at all is said so, before the decoder's errors about keys.
+        guard (try? JSONSerialization.jsonObject(with: data)) != nil else {
+            throw .invalidConfig(path: path, reason: "not valid JSON")
+        }
         let decoder = JSONDecoder()
         decoder.userInfo[Self.pathKey] = path
         do {
@@ -218,6 +222,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             case is String.Type: "a string"
             case is [String].Type: "a list of strings"
             case is [Int].Type: "a list of integers"
+            case is [Any].Type: "a list"
+            case is [String: Any].Type: "an object"
             default: "\(type)"
             }
         }
@@ -231,8 +237,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             return "\(key(context.codingPath)) is null; it must be \(kind(type))"
         case let .dataCorrupted(context):
             let at = key(context.codingPath)
-            // A number too large for Int, or text that is not JSON at all.
-            return (at.isEmpty ? "not valid JSON" : "\(at) is out of range") + ": \(context.debugDescription)"
+            return (at.isEmpty ? "" : "\(at): ") + context.debugDescription
         @unknown default:
             return "\(error)"
         }
@@ -371,5 +376,29 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         // A dense layer multiplies by intermediate-size matrices; an all-experts model need not have any.
         let hasDenseLayer = (0..<layerCount).contains { !isMoE(layer: $0) }
         try check(intermediateSize, names.intermediateSize, (hasDenseLayer ? 1 : 0)...Self.largestWidth)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A number under `key`. A JSON number that does not fit the type (2.5 or 1e30 for an
+    /// Int) is reported as a type mismatch at `key`, so that the error names it (the decoder
+    /// reports those without the key).
+    func number<T: Decodable & Numeric>(_ type: T.Type, forKey key: Key) throws -> T {
+        do {
+            return try decode(type, forKey: key)
+        } catch let error as DecodingError {
+            guard case let .dataCorrupted(context) = error else { throw error }
+            throw DecodingError.typeMismatch(type, .init(codingPath: codingPath + [key], debugDescription: context.debugDescription))
+        } catch {
+            // Foundation's decoder throws its own parser error here ("number is not
+            // representable"), which the top level would turn into "not valid JSON".
+            throw DecodingError.typeMismatch(type, .init(codingPath: codingPath + [key], debugDescription: "\(error)"))
+        }
+    }
+
+    /// `number(_:forKey:)` for a key that may be absent or null.
+    func optionalNumber<T: Decodable & Numeric>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        return try number(type, forKey: key)
     }
 }

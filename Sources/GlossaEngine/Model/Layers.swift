@@ -102,14 +102,21 @@ struct FeedForward: Sendable {
                 a.withUnsafeMutableBufferPointer { a in
                     let gp = UnsafeSendable(g.baseAddress!), up = UnsafeSendable(u.baseAddress!), ap = UnsafeSendable(a.baseAddress!)
                     pool.run(threads) { t in
-                        let begin = t == 0 ? 0 : count * t / threads / 16 * 16
-                        let end = t == threads - 1 ? count : count * (t + 1) / threads / 16 * 16
-                        glossa_swiglu(gp.value + begin, up.value + begin, ap.value + begin, Int64(end - begin))
+                        let part = Self.part(t, of: count, threads: threads)
+                        glossa_swiglu(gp.value + part.lowerBound, up.value + part.lowerBound, ap.value + part.lowerBound, Int64(part.count))
                     }
                 }
             }
         }
         return down(a, rows: rows)
+    }
+
+    /// Part `t` of `threads` of `count` elements: contiguous, in order, each starting on a
+    /// multiple of 16 (the last one ends at `count`).
+    static func part(_ t: Int, of count: Int, threads: Int) -> Range<Int> {
+        let begin = t == 0 ? 0 : count * t / threads / 16 * 16
+        let end = t == threads - 1 ? count : count * (t + 1) / threads / 16 * 16
+        return begin..<end
     }
 }
 
