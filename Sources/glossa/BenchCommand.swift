@@ -188,7 +188,7 @@ struct EngineBench: ParsableCommand {
         let lm = try LanguageModel.load(model)
         let text = try textFields(of: "corpora/sample-documents.jsonl.zst").joined(separator: "\n")
         let prompt = Array(lm.tokenizer.encode(text).prefix(prefill))
-        print("engine benchmark: \(model), \(threads) threads, release build")
+        print("engine benchmark: \(model), \(threads) thread\(threads == 1 ? "" : "s"), release build")
         guard let llamaBench else {
             let (pp, tg) = measure(lm, prompt: prompt)
             print("  prefill \(prompt.count) tokens: \(format1(pp)) tok/s   vs llama.cpp \(peerPrefill): \(format2(pp / peerPrefill))x (target >= 1.0x)")
@@ -284,7 +284,7 @@ struct BatchBench: ParsableCommand {
         // Generate exactly 64 tokens per sequence, as the peer does (no stop tokens).
         let lm = LanguageModel(transformer: loaded.transformer, tokenizer: loaded.tokenizer, template: loaded.template, stopTokens: [])
         let corpus = lm.tokenizer.encode(try textFields(of: "corpora/sample-documents.jsonl.zst").joined(separator: "\n"))
-        print("batch benchmark: \(model), prompts 128 tokens, 64 generated each, \(threads) threads")
+        print("batch benchmark: \(model), prompts 128 tokens, 64 generated each, \(threads) thread\(threads == 1 ? "" : "s")")
         var rates: [Double] = []
         for b in batches {
             let requests = (0..<b).map { i -> GenerationRequest in
