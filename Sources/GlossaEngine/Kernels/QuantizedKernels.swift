@@ -20,9 +20,12 @@ enum QuantizedKernels {
         return (bytes, stride)
     }
 
-    /// y[t, o] = W[o] · x[t], output rows split between the pool's threads (each row computed
-    /// the same way whatever range it falls in).
-    static func multiply(_ weight: WeightMatrix, x: [Float], rows: Int, into y: inout [Float], pool: WorkerPool) {
+    /// y[t, o] = W[o] · x[t] (+ bias[o]), output rows split between the pool's threads (each
+    /// row computed the same way whatever range it falls in). The bias is added by the thread
+    /// that computed the row, right after its product: a serial pass after the product would
+    /// hold the other threads idle.
+    static func multiply(_ weight: WeightMatrix, x: [Float], rows: Int, into y: inout [Float], bias: [Float]? = nil,
+                         pool: WorkerPool) {
         let (activations, stride) = activations(for: weight, x: x, rows: rows)
         let outFeatures = weight.rows
         let chunks = outFeatures >= 256 ? pool.threads : 1
@@ -35,6 +38,13 @@ enum QuantizedKernels {
                     let begin = outFeatures * chunk / chunks, end = outFeatures * (chunk + 1) / chunks
                     glossa_matmul(w.value.type, w.value.base, Int64(w.value.columns), Int64(begin), Int64(end),
                                   act.value, Int64(stride), Int64(rows), o.value, Int64(outFeatures))
+                    guard let bias else { return }
+                    bias.withUnsafeBufferPointer { bias in
+                        for t in 0..<rows {
+                            let row = o.value + t * outFeatures
+                            for j in begin..<end { row[j] += bias[j] }
+                        }
+                    }
                 }
             }
         }

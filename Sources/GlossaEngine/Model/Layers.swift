@@ -22,15 +22,7 @@ struct Linear: Sendable {
     func callAsFunction(_ x: [Float], rows: Int) -> [Float] {
         // Every element is written by the product, so the buffer is not zeroed first.
         var y = [Float](unsafeUninitializedCapacity: rows * outFeatures) { _, count in count = rows * outFeatures }
-        QuantizedKernels.multiply(weight, x: x, rows: rows, into: &y, pool: pool)
-        if let bias {
-            let n = outFeatures
-            y.withUnsafeMutableBufferPointer { y in
-                bias.withUnsafeBufferPointer { b in
-                    for r in 0..<rows { for j in 0..<n { y[r * n + j] += b[j] } }
-                }
-            }
-        }
+        QuantizedKernels.multiply(weight, x: x, rows: rows, into: &y, bias: bias, pool: pool)
         return y
     }
 
