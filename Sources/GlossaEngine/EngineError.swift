@@ -13,6 +13,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case unsupportedDType(name: String, dtype: String)
     case unsupportedArchitecture(String)
     case invalidConfig(path: String, reason: String)
+    /// An engine setting (threads, ...) that cannot be used.
+    case invalidSetting(String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case let .unsupportedArchitecture(a):
             return "architecture \(a) is not supported (Qwen3ForCausalLM, Qwen3MoeForCausalLM, Qwen2ForCausalLM)"
         case let .invalidConfig(path, reason): return "\(path): \(reason)"
+        case let .invalidSetting(reason): return reason
         }
     }
 }

@@ -154,7 +154,7 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Generated tokens.")
     var decode: Int = 128
 
-    @Option(help: "llama-bench to run in turns with Glossa (same model, 2 threads).")
+    @Option(help: "llama-bench to run in turns with Glossa (same model, same threads).")
     var llamaBench: String?
 
     @Option(help: "Turns of each engine when --llama-bench is given.")
@@ -166,14 +166,16 @@ struct EngineBench: ParsableCommand {
     @Option(help: "llama.cpp's decode tok/s (tg128, 2 threads).")
     var peerDecode: Double = 42.7
 
+    @OptionGroup var engineThreads: EngineThreadsOption
+
     func measure(_ lm: LanguageModel, prompt: [Int]) -> (prefill: Double, decode: Double) {
         let transformer = lm.transformer
-        let cache = KVCache(config: transformer.config, capacity: prompt.count + 1)
+        let cache = transformer.makeCache(capacity: prompt.count + 1)
         var t = System.monotonicSeconds()
         var logits = transformer.forward(prompt, cache: cache, allLogits: false)
         let prefillSeconds = System.monotonicSeconds() - t
         // Decode as llama-bench's tg does: a fresh context, one token at a time.
-        let decodeCache = KVCache(config: transformer.config, capacity: decode + 2)
+        let decodeCache = transformer.makeCache(capacity: decode + 2)
         logits = transformer.forward([prompt[0]], cache: decodeCache, allLogits: false)
         t = System.monotonicSeconds()
         for _ in 0..<decode { logits = transformer.forward([argmax(logits)], cache: decodeCache, allLogits: false) }
@@ -182,10 +184,11 @@ struct EngineBench: ParsableCommand {
     }
 
     func run() throws {
+        let threads = try engineThreads.configure()
         let lm = try LanguageModel.load(model)
         let text = try textFields(of: "corpora/sample-documents.jsonl.zst").joined(separator: "\n")
         let prompt = Array(lm.tokenizer.encode(text).prefix(prefill))
-        print("engine benchmark: \(model), 2 threads, release build")
+        print("engine benchmark: \(model), \(threads) thread\(threads == 1 ? "" : "s"), release build")
         guard let llamaBench else {
             let (pp, tg) = measure(lm, prompt: prompt)
             print("  prefill \(prompt.count) tokens: \(format1(pp)) tok/s   vs llama.cpp \(peerPrefill): \(format2(pp / peerPrefill))x (target >= 1.0x)")
@@ -196,7 +199,7 @@ struct EngineBench: ParsableCommand {
         var prefillRatios: [Double] = [], decodeRatios: [Double] = []
         for round in 1...rounds {
             let (pp, tg) = measure(lm, prompt: prompt)
-            let peer = try runPeer(llamaBench, ["-m", model, "-t", "2", "-p", String(prompt.count), "-n", String(decode), "-r", "1", "-o", "json"])
+            let peer = try runPeer(llamaBench, ["-m", model, "-t", String(threads), "-p", String(prompt.count), "-n", String(decode), "-r", "1", "-o", "json"])
             let results = try JSONSerialization.jsonObject(with: Data(peer.utf8)) as? [[String: Any]] ?? []
             func rate(prompt p: Bool) -> Double? {
                 results.first { ($0["n_prompt"] as? Int ?? 0 > 0) == p && ($0["n_gen"] as? Int ?? 0 > 0) != p }?["avg_ts"] as? Double
@@ -273,12 +276,15 @@ struct BatchBench: ParsableCommand {
     @Flag(help: "Skip the classification measurement.")
     var noClassify = false
 
+    @OptionGroup var engineThreads: EngineThreadsOption
+
     func run() throws {
+        let threads = try engineThreads.configure()
         let loaded = try LanguageModel.load(model)
         // Generate exactly 64 tokens per sequence, as the peer does (no stop tokens).
         let lm = LanguageModel(transformer: loaded.transformer, tokenizer: loaded.tokenizer, template: loaded.template, stopTokens: [])
         let corpus = lm.tokenizer.encode(try textFields(of: "corpora/sample-documents.jsonl.zst").joined(separator: "\n"))
-        print("batch benchmark: \(model), prompts 128 tokens, 64 generated each, 2 threads")
+        print("batch benchmark: \(model), prompts 128 tokens, 64 generated each, \(threads) thread\(threads == 1 ? "" : "s")")
         var rates: [Double] = []
         for b in batches {
             let requests = (0..<b).map { i -> GenerationRequest in
@@ -298,7 +304,7 @@ struct BatchBench: ParsableCommand {
         let reference: [Int: Double] = [1: 96.2, 4: 130.8, 8: 156.1, 16: 168.3, 32: 166.5]
         var peers = peer.isEmpty ? batches.map { reference[$0] ?? .nan } : peer, source = "llama.cpp's figures for this machine"
         if let llamaBatchedBench {
-            let printed = try runPeer(llamaBatchedBench, ["-m", model, "-t", "2", "-tb", "2", "-c", "8192", "-b", "2048", "-ub", "512",
+            let printed = try runPeer(llamaBatchedBench, ["-m", model, "-t", String(threads), "-tb", String(threads), "-c", "8192", "-b", "2048", "-ub", "512",
                                                           "-npp", "128", "-ntg", "64", "-npl", batches.map(String.init).joined(separator: ","),
                                                           "--output-format", "jsonl"])
             var measured: [Int: Double] = [:]
@@ -345,12 +351,16 @@ struct PipelineBench: ParsableCommand {
     @Argument(help: "Pipeline definition with a translate stage.")
     var pipeline: String = "pipelines/translate-tickets.yaml"
 
+    @OptionGroup var engineThreads: EngineThreadsOption
+
     func run() throws {
         var config = try PipelineConfig.load(path: pipeline)
+        // The pipeline's own engine.threads counts, as in glossa run (one rank).
+        let threads = try configureEngineThreads(engineThreads.threads, pipeline: config.engine.threads)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("glossa-bench-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         config.output.directory = scratch
-        let runner = try PipelineRunner(config: config, environment: environment, recordingEngineRequests: true)
+        let runner = try PipelineRunner(config: config, environment: environment, threads: threads, recordingEngineRequests: true)
         guard let engine = runner.engine else { throw ValidationError("\(pipeline) has no translate stage on the embedded engine") }
         let report = try runner.run()
         let stats = report.stages["translate"]?.objectValue

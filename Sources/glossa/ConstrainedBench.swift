@@ -28,7 +28,10 @@ struct ConstrainedBench: ParsableCommand {
                         "summary_en": {"type": "string", "maxLength": 200}, "mentions_customer_data": {"type": "boolean"}}}
         """
 
+    @OptionGroup var engineThreads: EngineThreadsOption
+
     func run() throws {
+        try engineThreads.configure()
         let lm = try LanguageModel.load(model)
         let schema = try JSONParser.parse(Self.triageSchema).value
         var t = System.monotonicSeconds()

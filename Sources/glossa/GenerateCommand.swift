@@ -54,6 +54,8 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Constrain the answer to a JSON object.")
     var jsonObject = false
 
+    @OptionGroup var engineThreads: EngineThreadsOption
+
     /// The one constraint the options ask for, compiled (nil when none).
     func constraint() throws -> Constraint? {
         var kinds: [Constraint.Kind] = []
@@ -76,14 +78,14 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
+        try engineThreads.configure()
         let lm: LanguageModel
         do {
-            lm = try LanguageModel.load(model)
+            lm = try LanguageModel.load(model, options: EngineOptions(kvCache: kvCache))
         } catch {
             printError("glossa generate: \(error)")
             throw ExitCode(2)
         }
-        if let kvCache { lm.transformer.kvCache = kvCache }
         var messages: [ChatMessage] = []
         if let system { messages.append(ChatMessage(.system, system)) }
         messages.append(ChatMessage(.user, prompt))

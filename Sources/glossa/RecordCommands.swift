@@ -36,8 +36,8 @@ struct RecordOptions: ParsableArguments {
     @Option(help: "Lines longer than this many bytes are rejected without being buffered.")
     var maxLineBytes: Int = 64 << 20
 
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int = System.coreCount
+    @Option(help: "Threads: a number or auto (default: GLOSSA_THREADS, else auto = the CPUs this process may use). The output does not depend on it.")
+    var threads: ThreadCount?
 
     @Option(help: "Write the run's statistics as JSON to this file.")
     var stats: String?
@@ -60,7 +60,8 @@ struct RecordOptions: ParsableArguments {
         // SIGTERM / SIGINT remove the files being written before the process ends.
         TemporaryFiles.removeOnTerminationSignals()
         do {
-            report = try PipelineRunner(config: config, environment: environment, threads: max(1, threads)).run()
+            let threads = try chooseEngineThreads(self.threads).count
+            report = try PipelineRunner(config: config, environment: environment, threads: threads).run()
         } catch let error as GlossaError {
             printError("glossa \(name): \(error)")
             throw ExitCode(2)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GlossaEngine
 import GlossaPipeline
 
 struct RunCommand: ParsableCommand {
@@ -30,11 +31,12 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "If the output directory holds a run of another definition or other inputs, delete that output and start afresh (a matching run resumes as usual).")
     var forceRestart = false
 
-    @Option(help: "Threads for parsing and the record stages (normalize, detect-language, filter); default: the cores online. The output does not depend on it.")
-    var threads: Int?
+    @Option(help: ArgumentHelp(
+        "Threads for the engine and for parsing and the record stages (normalize, detect-language, filter): a number or auto (default: GLOSSA_THREADS, else engine.threads, else auto = the CPUs this process may use, divided between the ranks on this node). The output does not depend on it.",
+        valueName: "n|auto"))
+    var threads: ThreadCount?
 
     func run() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         var config: PipelineConfig
         do {
             config = try PipelineConfig.load(path: pipeline)
@@ -51,13 +53,24 @@ struct RunCommand: ParsableCommand {
         let env = environment
         let world = worldSize ?? env["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init) ?? 1
         let me = rank ?? env["SLURM_ARRAY_TASK_ID"].flatMap(Int.init) ?? env["JOB_COMPLETION_INDEX"].flatMap(Int.init) ?? 0
+        // One setting for the engine and the record stages; auto shares the node's CPUs between
+        // the ranks running on it (LocalRanks).
+        let localRanks: Int
+        do { localRanks = try LocalRanks.count(worldSize: world, environment: env) } catch {
+            printError("glossa run: \(describe(error))")
+            throw ExitCode(2)
+        }
+        let choice = try chooseEngineThreads(threads, pipeline: config.engine.threads, localRanks: localRanks)
         let report: PipelineRunner.Report
         do {
             let runner = try PipelineRunner(config: config, rank: me, worldSize: world, environment: env,
-                                            threads: threads ?? System.coreCount) { message in
+                                            threads: choice.count) { message in
                 printError((isatty(2) != 0 ? "\r\u{1B}[K" : "") + "  " + message)
             }
             runner.forceRestart = forceRestart
+            // Reported once the output directory is claimed: a run refused before that prints
+            // only its one-line error.
+            runner.started = { printError("threads (engine and record stages): \(choice.summary)") }
             // On a terminal a live line (records/s, ETA); otherwise a log line every 10 seconds.
             var lastLine = 0.0
             runner.progress = { unit, records, fraction, seconds in

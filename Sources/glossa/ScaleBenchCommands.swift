@@ -150,7 +150,10 @@ struct ServeBench: AsyncParsableCommand {
     @Option(help: "Requests each client sends, one after the other.")
     var requestsPerClient = 2
 
+    @OptionGroup var engineThreads: EngineThreadsOption
+
     func run() async throws {
+        let threads = try engineThreads.configure()
         let lm = try LanguageModel.load(model)
         let corpus = lm.tokenizer.encode(try textFields(of: "corpora/sample-documents.jsonl.zst").joined(separator: "\n"))
         let total = clients * requestsPerClient
@@ -179,7 +182,8 @@ struct ServeBench: AsyncParsableCommand {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: glossaExecutable)
         server.arguments = ["serve", "--model", model, "--port", "0", "--max-pending", String(2 * clients),
-                            "--kv-budget-tokens", String(200 * clients), "--step-tokens", "512", "--max-sequences", String(clients)]
+                            "--kv-budget-tokens", String(200 * clients), "--step-tokens", "512", "--max-sequences", String(clients),
+                            "--threads", String(threads)]
         let errors = Pipe()
         server.standardError = errors
         try server.run()

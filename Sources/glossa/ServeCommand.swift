@@ -45,13 +45,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Sequences decoded together at most.")
     var maxSequences = 64
 
+    @OptionGroup var engineThreads: EngineThreadsOption
+
     func run() async throws {
+        try engineThreads.configure()
         let lm: LanguageModel
-        do { lm = try LanguageModel.load(model) } catch {
+        do { lm = try LanguageModel.load(model, options: EngineOptions(kvCache: kvCache)) } catch {
             printError("glossa serve: cannot load \(model): \(error)")
             throw ExitCode(2)
         }
-        if let kvCache { lm.transformer.kvCache = kvCache }
         var options = ServerOptions()
         options.host = host
         options.port = port

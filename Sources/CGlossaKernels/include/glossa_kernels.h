@@ -80,6 +80,8 @@ static inline void glossa_cpu_relax(void) {
 /// Large buffers (a step's activations) are served from the heap and reused rather than mapped
 /// and zeroed afresh by the kernel on every allocation (glibc's mmap and trim thresholds).
 void glossa_keep_buffers_in_heap(void);
+// CPUs in this process's affinity mask (sched_getaffinity); 0 when it cannot be read.
+int glossa_affinity_cpu_count(void);
 
 #ifdef __cplusplus
 }

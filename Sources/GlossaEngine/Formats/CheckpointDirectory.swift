@@ -10,7 +10,7 @@ public struct CheckpointDirectory: Sendable {
 
     public init(path: String) throws(EngineError) {
         self.path = path
-        config = try ModelConfig.huggingFace(path: path + "/config.json")
+        config = try ModelConfig(huggingFace: path + "/config.json")
         let index = path + "/model.safetensors.index.json"
         var files: [String: SafetensorsFile] = [:]
         var location: [String: String] = [:]

@@ -334,7 +334,7 @@ public final class BatchEngine: @unchecked Sendable {
             }
             guard state.used + next.reserved <= kvBudgetTokens else { break }
             state.waiting.removeFirst()
-            let cache = KVCache(config: model.transformer.config, capacity: next.reserved)
+            let cache = model.transformer.makeCache(capacity: next.reserved)
             next.cache = cache
             // Scored prompts need every position's logits, so they compute their own.
             if let prefixes, !next.request.promptLogprobs {

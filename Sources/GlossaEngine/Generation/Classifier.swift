@@ -113,7 +113,7 @@ public struct Classifier: Sendable {
         let positions = prompt.count + (labelTokens.map(\.count).max() ?? 0)
         // A prompt beyond the context gets an empty cache: it is refused before any is allocated.
         return Job(prompt: prompt, labelTokens: labelTokens,
-                   cache: KVCache(config: model.transformer.config, capacity: positions <= model.transformer.config.maxPositions ? positions : 0))
+                   cache: model.transformer.makeCache(capacity: positions <= model.transformer.config.maxPositions ? positions : 0))
     }
 
     private func score(_ group: [Job], labels: [String], stepTokens: Int) -> [Result] {
@@ -126,7 +126,7 @@ public struct Classifier: Sendable {
         var common = 0
         while common < shortest - 1 && jobs.allSatisfy({ $0.prompt[common] == jobs[0].prompt[common] }) { common += 1 }
         if jobs.count > 1 && common >= 16 {
-            let prefix = KVCache(config: transformer.config, capacity: common)
+            let prefix = transformer.makeCache(capacity: common)
             transformer.prefill(jobs[0].prompt[..<common], into: prefix, chunk: stepTokens)
             for j in jobs.indices {
                 jobs[j].cache = prefix.copy(capacity: jobs[j].cache.capacity)

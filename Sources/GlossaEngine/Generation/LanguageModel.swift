@@ -16,9 +16,9 @@ public final class LanguageModel: @unchecked Sendable {
 
     /// A GGUF file: weights stay in their block formats; tokenizer and chat template come
     /// from its metadata.
-    public convenience init(gguf path: String) throws(EngineError) {
+    public convenience init(gguf path: String, options: EngineOptions = EngineOptions()) throws(EngineError) {
         let file = try GGUFFile(path: path)
-        let transformer = try Transformer(gguf: file)
+        let transformer = try Transformer(gguf: file, options: options)
         let tokenizer = try Tokenizer(gguf: file)
         try Self.checkVocabulary(tokenizer, transformer, path: path)
         var stops = Set([151645, 151643].filter { $0 < tokenizer.vocabularySize })
@@ -36,9 +36,9 @@ public final class LanguageModel: @unchecked Sendable {
         }
     }
 
-    /// A model directory or a `.gguf` file.
-    public static func load(_ path: String) throws(EngineError) -> LanguageModel {
-        path.hasSuffix(".gguf") ? try LanguageModel(gguf: path) : try LanguageModel(directory: path)
+    /// A model directory or a `.gguf` file, run as `options` say.
+    public static func load(_ path: String, options: EngineOptions = EngineOptions()) throws(EngineError) -> LanguageModel {
+        path.hasSuffix(".gguf") ? try LanguageModel(gguf: path, options: options) : try LanguageModel(directory: path, options: options)
     }
 
     /// The default model's path: `$GLOSSA_MODELS` or `models/`, as scripts/setup.sh installs it.
@@ -48,8 +48,8 @@ public final class LanguageModel: @unchecked Sendable {
 
     /// A Hugging Face model directory: config.json, safetensors, tokenizer.json (or
     /// vocab.json + merges.txt), tokenizer_config.json, generation_config.json.
-    public convenience init(directory: String) throws(EngineError) {
-        let transformer = try Transformer(directory: directory)
+    public convenience init(directory: String, options: EngineOptions = EngineOptions()) throws(EngineError) {
+        let transformer = try Transformer(directory: directory, options: options)
         let fm = FileManager.default
         let tokenizer: Tokenizer
         let config = (fm.contents(atPath: directory + "/tokenizer_config.json")).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }

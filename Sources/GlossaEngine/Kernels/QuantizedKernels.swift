@@ -2,9 +2,6 @@ import CGlossaKernels
 import Dispatch
 
 enum QuantizedKernels {
-    /// Worker threads for the products (one per core on this kind of machine).
-    nonisolated(unsafe) static var threads = 2
-
     /// Input rows in the activation format of `weight`'s type, `stride` bytes apart.
     static func activations(for weight: WeightMatrix, x: [Float], rows: Int) -> (bytes: [UInt8], stride: Int) {
         let inFeatures = weight.columns
@@ -23,20 +20,31 @@ enum QuantizedKernels {
         return (bytes, stride)
     }
 
-    /// y[t, o] = W[o] · x[t].
-    static func multiply(_ weight: WeightMatrix, x: [Float], rows: Int, into y: inout [Float]) {
+    /// y[t, o] = W[o] · x[t] (+ bias[o]), output rows split between the pool's threads (each
+    /// row computed the same way whatever range it falls in). The bias is added by the thread
+    /// that computed the row, right after its product: a serial pass after the product would
+    /// hold the other threads idle.
+    static func multiply(_ weight: WeightMatrix, x: [Float], rows: Int, into y: inout [Float], bias: [Float]? = nil,
+                         pool: WorkerPool) {
         let (activations, stride) = activations(for: weight, x: x, rows: rows)
         let outFeatures = weight.rows
-        let chunks = outFeatures >= 256 ? threads : 1
+        let chunks = outFeatures >= 256 ? pool.threads : 1
         let w = UnsafeSendable(weight)
         activations.withUnsafeBytes { a in
             let act = UnsafeSendable(a.baseAddress!)
             y.withUnsafeMutableBufferPointer { out in
                 let o = UnsafeSendable(out.baseAddress!)
-                WorkerPool.shared.run(chunks) { chunk in
+                pool.run(chunks) { chunk in
                     let begin = outFeatures * chunk / chunks, end = outFeatures * (chunk + 1) / chunks
                     glossa_matmul(w.value.type, w.value.base, Int64(w.value.columns), Int64(begin), Int64(end),
                                   act.value, Int64(stride), Int64(rows), o.value, Int64(outFeatures))
+                    guard let bias else { return }
+                    bias.withUnsafeBufferPointer { bias in
+                        for t in 0..<rows {
+                            let row = o.value + t * outFeatures
+                            for j in begin..<end { row[j] += bias[j] }
+                        }
+                    }
                 }
             }
         }

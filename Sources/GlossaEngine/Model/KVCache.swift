@@ -9,6 +9,13 @@ public final class KVCache: @unchecked Sendable {
         /// Exactly what the layers computed.
         case f32
 
+        /// The engine's choice when none is made (`EngineOptions.kvCache`): f16 for GGUF
+        /// models (as llama.cpp keeps it, half the memory), f32 for Hugging Face checkpoints
+        /// (computed in f32, as transformers does).
+        public static func `default`(for config: ModelConfig) -> Precision {
+            config.format == .gguf ? .f16 : .f32
+        }
+
         var type: Int32 { self == .f16 ? Int32(GLOSSA_TYPE_F16) : Int32(GLOSSA_TYPE_F32) }
         var bytes: Int { self == .f16 ? 2 : 4 }
     }
@@ -21,9 +28,11 @@ public final class KVCache: @unchecked Sendable {
     private let storage: UnsafeMutableRawPointer
     public private(set) var count = 0
 
+    /// A cache for a model of `config`; without `precision`, the format's default (a model
+    /// loaded with `EngineOptions.kvCache` makes its caches with `Transformer.makeCache`).
     public convenience init(config: ModelConfig, capacity: Int, precision: Precision? = nil) {
         self.init(width: config.keyValueHeadCount * config.headDimension, layers: config.layerCount, capacity: capacity,
-                  precision: precision ?? config.kvCache)
+                  precision: precision ?? .default(for: config))
     }
 
     init(width: Int, layers: Int, capacity: Int, precision: Precision) {

@@ -14,21 +14,15 @@ import Glibc
 struct Linear: Sendable {
     let weight: WeightMatrix
     let bias: [Float]?
+    /// The threads the output rows are split between.
+    let pool: WorkerPool
     var inFeatures: Int { weight.columns }
     var outFeatures: Int { weight.rows }
 
     func callAsFunction(_ x: [Float], rows: Int) -> [Float] {
         // Every element is written by the product, so the buffer is not zeroed first.
         var y = [Float](unsafeUninitializedCapacity: rows * outFeatures) { _, count in count = rows * outFeatures }
-        QuantizedKernels.multiply(weight, x: x, rows: rows, into: &y)
-        if let bias {
-            let n = outFeatures
-            y.withUnsafeMutableBufferPointer { y in
-                bias.withUnsafeBufferPointer { b in
-                    for r in 0..<rows { for j in 0..<n { y[r * n + j] += b[j] } }
-                }
-            }
-        }
+        QuantizedKernels.multiply(weight, x: x, rows: rows, into: &y, bias: bias, pool: pool)
         return y
     }
 
@@ -51,6 +45,7 @@ struct Linear: Sendable {
 struct RMSNorm: Sendable {
     let weight: [Float]
     let epsilon: Float
+    let pool: WorkerPool
 
     func callAsFunction(_ x: [Float], width: Int) -> [Float] {
         var y = x
@@ -61,12 +56,12 @@ struct RMSNorm: Sendable {
     func apply(_ x: inout [Float], width: Int) {
         let rows = x.count / width
         // Rows are independent: a long prefill splits them between the threads.
-        let threads = rows >= 64 ? QuantizedKernels.threads : 1
+        let threads = rows >= 64 ? pool.threads : 1
         x.withUnsafeMutableBufferPointer { x in
             let base = UnsafeSendable(x.baseAddress!)
             weight.withUnsafeBufferPointer { w in
                 let weight = UnsafeSendable(w.baseAddress!)
-                WorkerPool.shared.run(threads) { t in
+                pool.run(threads) { t in
                     for r in (rows * t / threads)..<(rows * (t + 1) / threads) {
                         let row = base.value + r * width
                         var sum: Float = 0
@@ -88,20 +83,32 @@ struct FeedForward: Sendable {
         let g = gate(x, rows: rows), u = up(x, rows: rows)
         let count = g.count
         var a = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
-        // Element-wise, so splitting it between threads changes nothing but the time.
-        let threads = count >= 16_384 ? QuantizedKernels.threads : 1
+        // Element-wise, so splitting it between threads changes nothing but the time. The parts
+        // start at multiples of 16 elements, so each element goes through the same code
+        // (the 16-lane loop or the scalar tail at the very end) for any number of threads,
+        // whether or not the two give the same bits.
+        let pool = gate.pool
+        let threads = count >= 16_384 ? pool.threads : 1
         g.withUnsafeBufferPointer { g in
             u.withUnsafeBufferPointer { u in
                 a.withUnsafeMutableBufferPointer { a in
                     let gp = UnsafeSendable(g.baseAddress!), up = UnsafeSendable(u.baseAddress!), ap = UnsafeSendable(a.baseAddress!)
-                    WorkerPool.shared.run(threads) { t in
-                        let begin = count * t / threads, end = count * (t + 1) / threads
-                        glossa_swiglu(gp.value + begin, up.value + begin, ap.value + begin, Int64(end - begin))
+                    pool.run(threads) { t in
+                        let part = Self.part(t, of: count, threads: threads)
+                        glossa_swiglu(gp.value + part.lowerBound, up.value + part.lowerBound, ap.value + part.lowerBound, Int64(part.count))
                     }
                 }
             }
         }
         return down(a, rows: rows)
+    }
+
+    /// Part `t` of `threads` of `count` elements: contiguous, in order, each starting on a
+    /// multiple of 16 (the last one ends at `count`).
+    static func part(_ t: Int, of count: Int, threads: Int) -> Range<Int> {
+        let begin = t == 0 ? 0 : count * t / threads / 16 * 16
+        let end = t == threads - 1 ? count : count * (t + 1) / threads / 16 * 16
+        return begin..<end
     }
 }
 

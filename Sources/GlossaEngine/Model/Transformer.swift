@@ -31,42 +31,56 @@ public final class Transformer: @unchecked Sendable {
         let mlp: MLP
     }
 
-    public private(set) var config: ModelConfig
+    public let config: ModelConfig
+    /// How the model runs (cache type, threads), as it was loaded.
+    public let options: EngineOptions
+    /// The threads every product, norm and attention of this model is split between.
+    let pool: WorkerPool
     let embedding: WeightMatrix
     let layers: [Layer]
     let norm: RMSNorm
     let head: Linear
     let inverseFrequencies: [Float]
 
-    public convenience init(directory: String) throws(EngineError) {
-        try self.init(weights: CheckpointDirectory(path: directory))
+    public convenience init(directory: String, options: EngineOptions = EngineOptions()) throws(EngineError) {
+        try self.init(weights: CheckpointDirectory(path: directory), options: options)
     }
 
     /// A GGUF model, weights kept in their block formats.
-    public convenience init(gguf: GGUFFile) throws(EngineError) {
-        try self.init(weights: GGUFWeights(file: gguf))
+    public convenience init(gguf: GGUFFile, options: EngineOptions = EngineOptions()) throws(EngineError) {
+        try self.init(weights: GGUFWeights(file: gguf), options: options)
     }
 
-    /// Element type of the caches made for this model (`KVCache(config:capacity:)`); set it
-    /// before running anything.
-    public var kvCache: KVCache.Precision {
-        get { config.kvCache }
-        set { config.kvCache = newValue }
+    /// Element type of the caches made for this model (`makeCache(capacity:)`): the options'
+    /// choice, else the format's default.
+    public var kvCache: KVCache.Precision { options.kvCache ?? .default(for: config) }
+
+    /// An empty key/value cache for `capacity` positions of this model, of its `kvCache` type.
+    public func makeCache(capacity: Int) -> KVCache {
+        KVCache(config: config, capacity: capacity, precision: kvCache)
     }
 
-    /// Loads every weight; the process-wide settings the engine is tuned for are the caller's
-    /// (`Engine.configureProcess()`, which `glossa` makes at start).
-    public init(weights c: some WeightSource) throws(EngineError) {
+    /// Threads this model computes on (`EngineOptions.threads`, else the process's).
+    public var threads: Int { pool.threads }
+
+    /// Loads every weight. Nothing process-wide changes here: the settings the engine is tuned
+    /// for are the caller's (`Engine.configureProcess()` and `Engine.setThreads`, which `glossa`
+    /// makes at start); a model without its own thread count uses (and, the first time, makes)
+    /// the process's worker pool.
+    public init(weights c: some WeightSource, options: EngineOptions = EngineOptions()) throws(EngineError) {
         let cfg = c.config
         config = cfg
+        self.options = options
+        let pool = options.threads.map { WorkerPool.pool(threads: $0) } ?? Engine.pool
+        self.pool = pool
         let h = cfg.hiddenSize, d = cfg.headDimension
         let qWidth = cfg.headCount * d, kvWidth = cfg.keyValueHeadCount * d
         func linear(_ name: String, _ out: Int, _ inp: Int, bias: Bool = false) throws(EngineError) -> Linear {
             Linear(weight: try c.matrix(name + ".weight", rows: out, columns: inp),
-                   bias: bias ? try c.vector(name + ".bias", count: out) : nil)
+                   bias: bias ? try c.vector(name + ".bias", count: out) : nil, pool: pool)
         }
         func rmsNorm(_ name: String, _ width: Int) throws(EngineError) -> RMSNorm {
-            RMSNorm(weight: try c.vector(name + ".weight", count: width), epsilon: cfg.rmsNormEpsilon)
+            RMSNorm(weight: try c.vector(name + ".weight", count: width), epsilon: cfg.rmsNormEpsilon, pool: pool)
         }
         embedding = try c.matrix("model.embed_tokens.weight", rows: cfg.vocabularySize, columns: h)
         var layers: [Layer] = []
@@ -101,7 +115,7 @@ public final class Transformer: @unchecked Sendable {
         self.layers = layers
         norm = try rmsNorm("model.norm", h)
         if cfg.tiedEmbeddings && !c.contains("lm_head.weight") {
-            head = Linear(weight: embedding, bias: nil)
+            head = Linear(weight: embedding, bias: nil, pool: pool)
         } else {
             head = try linear("lm_head", cfg.vocabularySize, h)
         }
@@ -242,16 +256,16 @@ public final class Transformer: @unchecked Sendable {
         }
         // (row, key/value head) pairs: the query heads of a group share their keys and values.
         let work = items.count * kvHeads
-        let threads = work >= 2 ? QuantizedKernels.threads : 1
+        let threads = work >= 2 ? pool.threads : 1
         let longest = items.map(\.positions).max() ?? 0
         q.withUnsafeBufferPointer { q in
             out.withUnsafeMutableBufferPointer { out in
                 let qp = UnsafeSendable(q.baseAddress!), op = UnsafeSendable(out.baseAddress!)
                 let shared = UnsafeSendable(items)
-                WorkerPool.shared.run(threads) { thread in
+                pool.run(threads) { thread in
                     let items = shared.value
                     var scores = [Float](unsafeUninitializedCapacity: group * longest) { _, n in n = group * longest }
-                    // Interleaved so that both threads get short and long (late) rows.
+                    // Interleaved so that every thread gets short and long (late) rows.
                     for w in stride(from: thread, to: work, by: threads) {
                         let item = items[w / kvHeads], kvHead = w % kvHeads
                         let n = item.positions
@@ -289,7 +303,7 @@ public final class Transformer: @unchecked Sendable {
 
     /// Greedy continuation of `prompt` by `count` tokens (stops early at `stop` tokens).
     public func greedy(_ prompt: [Int], count: Int, stop: Set<Int> = []) -> [Int] {
-        let cache = KVCache(config: config, capacity: prompt.count + count)
+        let cache = makeCache(capacity: prompt.count + count)
         var logits = forward(prompt, cache: cache, allLogits: false)
         var out: [Int] = []
         while out.count < count {

@@ -96,7 +96,7 @@ public final class GGUFWeights: WeightSource {
                 throw .invalidFile(path: file.path, reason: "tensor \(quoted(t.name)) has type \(GGUFFile.typeName(t.type)), which is not supported")
             }
         }
-        config = try ModelConfig.gguf(file, hasOutput: infos["output.weight"] != nil)
+        config = try ModelConfig(gguf: file, hasOutput: infos["output.weight"] != nil)
     }
 
     /// The first byte of a tensor's data (GGUFFile has checked the whole tensor is mapped).
@@ -162,64 +162,5 @@ public final class GGUFWeights: WeightSource {
             throw .unsupportedDType(name: g, dtype: "ggml type \(info.type)")
         }
         return out
-    }
-}
-
-extension ModelConfig {
-    /// Architecture from GGUF metadata (`general.architecture` = qwen2 / qwen3 / qwen3moe).
-    static func gguf(_ file: GGUFFile, hasOutput: Bool) throws(EngineError) -> ModelConfig {
-        let m = file.metadata
-        guard let arch = m["general.architecture"]?.string else { throw .invalidFile(path: file.path, reason: "no general.architecture") }
-        let architecture: Architecture
-        switch arch {
-        case "qwen2": architecture = .qwen2
-        case "qwen3": architecture = .qwen3
-        case "qwen3moe": architecture = .qwen3MoE
-        default: throw .unsupportedArchitecture(arch)
-        }
-        func int(_ key: String) throws(EngineError) -> Int {
-            guard let v = try optionalInt(key) else { throw .invalidConfig(path: file.path, reason: "missing \(arch).\(key)") }
-            return v
-        }
-        // A setting that is present must be usable: a string or an out-of-range number where a
-        // count belongs is an error, not a silent fallback to the default.
-        func optionalInt(_ key: String) throws(EngineError) -> Int? {
-            guard let value = m["\(arch).\(key)"] else { return nil }
-            guard let v = value.int else { throw .invalidConfig(path: file.path, reason: "\(arch).\(key) is \(value.summary), not an integer") }
-            return v
-        }
-        func optionalDouble(_ key: String) throws(EngineError) -> Double? {
-            guard let value = m["\(arch).\(key)"] else { return nil }
-            guard let v = value.double else { throw .invalidConfig(path: file.path, reason: "\(arch).\(key) is \(value.summary), not a number") }
-            return v
-        }
-        let hidden = try int("embedding_length"), heads = try int("attention.head_count")
-        // Checked before it divides anything.
-        guard heads > 0 else { throw .invalidConfig(path: file.path, reason: "\(arch).attention.head_count is \(heads); it must be at least 1") }
-        let vocab: Int
-        switch m["tokenizer.ggml.tokens"] {
-        case let .strings(count, _)?: vocab = count
-        case let .array(values)?: vocab = values.count
-        default: throw .invalidConfig(path: file.path, reason: "no vocabulary (tokenizer.ggml.tokens)")
-        }
-        var config = ModelConfig(
-            architecture: architecture, vocabularySize: vocab, hiddenSize: hidden,
-            intermediateSize: try optionalInt("feed_forward_length") ?? 0,
-            layerCount: try int("block_count"), headCount: heads,
-            keyValueHeadCount: try optionalInt("attention.head_count_kv") ?? heads,
-            headDimension: try optionalInt("attention.key_length") ?? hidden / heads,
-            ropeTheta: try optionalDouble("rope.freq_base") ?? 10_000,
-            rmsNormEpsilon: Float(try optionalDouble("attention.layer_norm_rms_epsilon") ?? 1e-6),
-            tiedEmbeddings: !hasOutput, qkvBias: architecture == .qwen2, qkNorm: architecture != .qwen2,
-            maxPositions: try optionalInt("context_length") ?? 32_768)
-        if architecture == .qwen3MoE {
-            config.expertCount = try int("expert_count")
-            config.expertsPerToken = try int("expert_used_count")
-            config.expertIntermediateSize = try int("expert_feed_forward_length")
-            config.normalizeTopKProbabilities = true
-        }
-        try config.validate(path: file.path, names: .gguf(arch))
-        config.kvCache = .f16
-        return config
     }
 }

@@ -52,6 +52,9 @@ public struct PipelineConfig: Sendable {
         public var kvBudgetTokens = 16_384
         /// Embedded: element type of the key/value cache (nil: the model's, f16 for GGUF).
         public var kvCache: KVCache.Precision?
+        /// Threads of the run (the embedded engine and the record stages): `auto` or a count;
+        /// nil: not set here (`glossa run --threads` and `GLOSSA_THREADS` come first, then auto).
+        public var threads: ThreadCount?
         public var stepTokens = 256
         public var batchRecords = 32
         /// Remote only: base URL (e.g. http://127.0.0.1:8080/v1) and how to talk to it.
@@ -154,7 +157,7 @@ public struct PipelineConfig: Sendable {
 
         if let e = top["engine"] {
             let engine = try r.mapping(e, "engine", allowed: [
-                "backend", "model", "kv_budget_tokens", "kv_cache", "step_tokens", "batch_records",
+                "backend", "model", "kv_budget_tokens", "kv_cache", "threads", "step_tokens", "batch_records",
                 "url", "api_key_env", "concurrency", "cache", "timeout_seconds", "max_retries", "chat_template",
             ])
             if let b = engine["backend"] {
@@ -168,6 +171,13 @@ public struct PipelineConfig: Sendable {
                 let s = try r.string(k, "engine.kv_cache")
                 guard let precision = KVCache.Precision(rawValue: s) else { throw r.error(k, "engine.kv_cache must be f16 or f32, not '\(s)'") }
                 config.engine.kvCache = precision
+            }
+            if let t = engine["threads"] {
+                let s = try r.string(t, "engine.threads")
+                guard let threads = ThreadCount(parsing: s) else {
+                    throw r.error(t, "engine.threads must be auto or an integer from 1 to \(ThreadCount.most), not '\(s)'")
+                }
+                config.engine.threads = threads
             }
             let remoteKeys = ["url", "api_key_env", "concurrency", "cache", "timeout_seconds", "max_retries", "chat_template"]
             if config.engine.backend == .embedded, let key = remoteKeys.first(where: { engine[$0] != nil }) {

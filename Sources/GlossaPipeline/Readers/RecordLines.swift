@@ -1,7 +1,7 @@
 import GlossaText
 
 /// Turning input lines into records and rejected lines into reject records, shared by the
-/// record tools (`RecordJob`) and the pipeline runner.
+/// pipeline runner for every job.
 enum RecordLines {
     /// A JSONL line as an object (invalid UTF-8 and lone surrogates repaired and counted), or a
     /// text line as `{"id": "NAME:LINE", "text": ...}`.

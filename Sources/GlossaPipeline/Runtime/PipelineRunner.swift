@@ -45,6 +45,9 @@ public final class PipelineRunner {
     var interruptAfterSegments: Int?
     /// Records per batch when no stage uses the engine (engine stages fill `engine.batch_records`).
     var recordBatchRecords = 4096
+    /// Called once the output directory is claimed, before the first unit (`glossa run`
+    /// reports its threads there, so that a refused run prints only its error).
+    public var started: (() -> Void)?
     private var segmentsCommitted = 0
     private let stages: [any PipelineStage]
     /// The model the engine stages share (nil until a stage asks for it, or with no engine stage).
@@ -93,8 +96,10 @@ public final class PipelineRunner {
         case .embedded:
             let path = engine.model == "default" ? LanguageModel.defaultModelPath(environment: environment) : engine.model
             let model: LanguageModel
-            do { model = try LanguageModel.load(path) } catch { throw GlossaError.invalidArgument("cannot load model \(path): \(error)") }
-            if let precision = engine.kvCache { model.transformer.kvCache = precision }
+            // Threads are the process's (`glossa run` sets them from --threads or engine.threads).
+            do { model = try LanguageModel.load(path, options: EngineOptions(kvCache: engine.kvCache)) } catch {
+                throw GlossaError.invalidArgument("cannot load model \(path): \(error)")
+            }
             return EmbeddedBackend(model: model, kvBudgetTokens: engine.kvBudgetTokens, stepTokens: engine.stepTokens)
         case .remote:
             var options = RemoteBackend.Options(url: engine.url ?? "", model: engine.model)
@@ -138,6 +143,7 @@ public final class PipelineRunner {
             try sink.write(Array(config.source.utf8))
             try sink.commit()
         }
+        self.started?()
         for (index, unit) in all.enumerated() where Ranks.rank(of: unit, worldSize: worldSize) == rank {
             report.units += 1
             let marker = Checkpoints.markerPath(directory, unit: unit)
