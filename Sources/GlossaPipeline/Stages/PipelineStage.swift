@@ -58,13 +58,11 @@ extension RecordStage {
 /// Names keep the order they were first counted in; merging keeps that order, so counts merged
 /// chunk by chunk read as if one thread had counted everything.
 public struct StageStats: Sendable, Equatable {
-    private enum Entry: Sendable, Equatable {
-        case count(Int)
-        case tally([String], [String: Int])
-    }
-
+    /// Names in the order they were first counted.
     private var names: [String] = []
-    private var entries: [String: Entry] = [:]
+    private var counts: [String: Int] = [:]
+    /// Key order inside a tally is not kept: `json` sorts them.
+    private var tallies: [String: [String: Int]] = [:]
 
     public init() {}
 
@@ -72,47 +70,40 @@ public struct StageStats: Sendable, Equatable {
     /// `keys` at zero), so they are reported even when nothing was counted.
     public init(counts: [String], tallies: [String] = [], keys: [String] = []) {
         for name in counts { add(name, 0) }
-        for name in tallies { for key in keys { add(name, key: key, 0) } }
-        for name in tallies where entries[name] == nil { names.append(name); entries[name] = .tally([], [:]) }
+        for name in tallies {
+            names.append(name)
+            self.tallies[name] = Dictionary(keys.map { ($0, 0) }, uniquingKeysWith: +)
+        }
     }
 
     public mutating func add(_ name: String, _ n: Int = 1) {
-        switch entries[name] {
-        case let .count(c)?: entries[name] = .count(c &+ n)
-        case nil: names.append(name); entries[name] = .count(n)
-        case .tally?: break  // a name is either; a stage never mixes them
+        if counts[name] == nil {
+            guard tallies[name] == nil else { return }  // a name is either; a stage never mixes them
+            names.append(name)
         }
+        counts[name, default: 0] &+= n
     }
 
+    /// Changes the tally in place (no copy of it per record: record stages count every record).
     public mutating func add(_ name: String, key: String, _ n: Int = 1) {
-        switch entries[name] {
-        case .tally(var keys, var counts)?:
-            if counts[key] == nil { keys.append(key) }
-            counts[key, default: 0] &+= n
-            entries[name] = .tally(keys, counts)
-        case nil: names.append(name); entries[name] = .tally([key], [key: n])
-        case .count?: break
+        if tallies[name] == nil {
+            guard counts[name] == nil else { return }
+            names.append(name)
         }
+        tallies[name, default: [:]][key, default: 0] &+= n
     }
 
-    public subscript(_ name: String) -> Int {
-        if case let .count(c)? = entries[name] { return c }
-        return 0
-    }
+    public subscript(_ name: String) -> Int { counts[name] ?? 0 }
 
-    public func tally(_ name: String) -> [String: Int] {
-        if case let .tally(_, counts)? = entries[name] { return counts }
-        return [:]
-    }
+    public func tally(_ name: String) -> [String: Int] { tallies[name] ?? [:] }
 
     public mutating func merge(_ other: StageStats) {
         for name in other.names {
-            switch other.entries[name] {
-            case let .count(c)?: add(name, c)
-            case let .tally(keys, counts)?:
-                if entries[name] == nil { names.append(name); entries[name] = .tally([], [:]) }
-                for key in keys { add(name, key: key, counts[key] ?? 0) }
-            case nil: break
+            if let c = other.counts[name] { add(name, c) }
+            for (key, c) in other.tallies[name] ?? [:] { add(name, key: key, c) }
+            if other.tallies[name] != nil && tallies[name] == nil && counts[name] == nil {
+                names.append(name)
+                tallies[name] = [:]
             }
         }
     }
@@ -121,13 +112,9 @@ public struct StageStats: Sendable, Equatable {
     /// manifest reads most-frequent-first whatever order the records came in.
     public var json: JSONValue {
         .object(JSONObject(names.map { name -> JSONObject.Member in
-            switch entries[name] {
-            case let .count(c)?: return .init(key: name, value: .number(String(c)))
-            case let .tally(keys, counts)?:
-                let sorted = keys.sorted { (counts[$0] ?? 0, $1) > (counts[$1] ?? 0, $0) }
-                return .init(key: name, value: .object(JSONObject(sorted.map { .init(key: $0, value: .number(String(counts[$0] ?? 0))) })))
-            case nil: return .init(key: name, value: .null)
-            }
+            if let c = counts[name] { return .init(key: name, value: .number(String(c))) }
+            let tally = (tallies[name] ?? [:]).sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            return .init(key: name, value: .object(JSONObject(tally.map { .init(key: $0.key, value: .number(String($0.value))) })))
         }))
     }
 }
