@@ -76,9 +76,7 @@ struct RecordOptions: ParsableArguments {
                 "records_out": .number(String(report.recordsOut)),
                 "rejected": .number(String(report.rejected)),
                 "blank_lines": .number(String(report.blankLines)),
-                "reject_reasons": .object(JSONObject(report.rejectReasons.sorted { $0.key < $1.key }.map {
-                    .init(key: $0.key, value: .number(String($0.value)))
-                })),
+                "reject_reasons": .object(JSONObject(counts: report.rejectReasons)),
             ])
             object.members += stageStats.members
             object.members += JSONObject([

@@ -47,6 +47,11 @@ public struct JSONObject: Sendable, Equatable {
 
     public init(_ members: [Member] = []) { self.members = members }
 
+    /// Counts by name as numbers, sorted by name (reject reasons in markers and manifests).
+    public init(counts: [String: Int]) {
+        self.init(counts.sorted { $0.key < $1.key }.map { Member(key: $0.key, value: .number(String($0.value))) })
+    }
+
     public init(_ pairs: KeyValuePairs<String, JSONValue>) {
         members = pairs.map { Member(key: $0.key, value: $0.value) }
     }

@@ -62,7 +62,7 @@ struct UnitMarker {
             "input": .string(input), "fingerprint": .string(fingerprint),
             "records_in": .number(String(recordsIn)), "records_out": .number(String(recordsOut)),
             "rejected": .number(String(rejected)), "blank_lines": .number(String(blankLines)),
-            "reject_reasons": .object(JSONObject(rejectReasons.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .number(String($0.value))) })),
+            "reject_reasons": .object(JSONObject(counts: rejectReasons)),
             "shards": .array(shards.map(\.json)),
             "stages": .object(JSONObject(stages.map { .init(key: $0.0, value: $0.1) })),
             "end_line": .number(String(endLine)), "last": .bool(isLast),

@@ -16,7 +16,7 @@ public enum Manifest {
             "records_in": .number(String(report.recordsIn)),
             "records_out": .number(String(report.recordsOut)),
             "rejected": .number(String(report.rejected)),
-            "reject_reasons": .object(JSONObject(report.rejectReasons.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .number(String($0.value))) })),
+            "reject_reasons": .object(JSONObject(counts: report.rejectReasons)),
             "stages": .object(report.stages),
             "shards": .array(report.shards.map(\.json)),
         ])
