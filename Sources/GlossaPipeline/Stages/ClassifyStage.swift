@@ -17,8 +17,7 @@ public struct ClassifyOptions: StageOptions {
     }
 
     public init(yaml: StageYAML) throws {
-        let labels = try yaml.strings("labels", in: Self.name) ?? []
-        guard yaml.has("labels") else { throw yaml.error(nil, "missing key 'labels'") }
+        guard let labels = try yaml.strings("labels", in: Self.name) else { throw yaml.error(nil, "missing key 'labels'") }
         guard !labels.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) else { throw yaml.error("labels", "classify.labels has an empty label") }
         guard !labels.isEmpty, Set(labels).count == labels.count else { throw yaml.error("labels", "classify.labels must be a non-empty list without duplicates") }
         self.labels = labels
@@ -27,7 +26,7 @@ public struct ClassifyOptions: StageOptions {
     }
 
     public func makeStage(_ context: StageContext) throws -> any PipelineStage {
-        ClassifyStage(backend: try context.backend(), options: self, fields: fields ?? context.fields, metadataField: context.metadataField)
+        try ClassifyStage(options: self, context: context)
     }
 }
 
@@ -39,13 +38,13 @@ final class ClassifyStage: PipelineStage {
     let fields: TextFields
     let metadataField: String
 
-    init(backend: InferenceBackend, options: ClassifyOptions, fields: [String], metadataField: String) {
-        self.backend = backend
+    init(options: ClassifyOptions, context: StageContext) throws {
+        backend = try context.backend()
         labels = options.labels
         instructions = options.instructions
             ?? "Classify the text into exactly one of these categories: \(options.labels.joined(separator: ", ")). Answer with the category only.\n\nText:\n{text}"
-        self.fields = TextFields(names: fields)
-        self.metadataField = metadataField
+        fields = context.textFields(options.fields)
+        metadataField = context.metadataField
     }
 
     /// Records per winning label.

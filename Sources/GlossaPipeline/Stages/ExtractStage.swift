@@ -55,7 +55,7 @@ public struct ExtractOptions: StageOptions {
     }
 
     public func makeStage(_ context: StageContext) throws -> any PipelineStage {
-        ExtractStage(backend: try context.backend(), options: self, fields: fields ?? context.fields, metadataField: context.metadataField)
+        try ExtractStage(options: self, context: context)
     }
 }
 
@@ -77,11 +77,11 @@ final class ExtractStage: PipelineStage {
     static let defaultSystem = "You extract structured data from text. Reply with one JSON value that follows the schema, and nothing else."
     static let defaultInstructions = "Extract the information described by this JSON Schema from the text.\n\nSchema:\n{schema}\n\nText:\n{text}"
 
-    init(backend: InferenceBackend, options: ExtractOptions, fields: [String], metadataField: String) {
-        self.backend = backend
+    init(options: ExtractOptions, context: StageContext) throws {
+        backend = try context.backend()
         self.options = options
-        self.fields = TextFields(names: fields)
-        self.metadataField = metadataField
+        fields = context.textFields(options.fields)
+        metadataField = context.metadataField
         validator = JSONSchemaValidator(root: options.schema)
         system = options.system ?? Self.defaultSystem
         var schemaText: [UInt8] = []

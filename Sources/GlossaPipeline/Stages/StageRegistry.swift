@@ -58,6 +58,9 @@ public struct StageContext {
     public let environment: [String: String]
     /// The run's model (loaded once, on first use, and shared by every engine stage).
     public let backend: () throws -> InferenceBackend
+
+    /// A stage's own `fields`, else `input.fields`.
+    func textFields(_ own: [String]?) -> TextFields { TextFields(names: own ?? fields) }
 }
 
 /// One stage's entry in a pipeline definition, as its options type reads it: typed access to

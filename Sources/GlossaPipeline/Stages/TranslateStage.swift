@@ -36,7 +36,7 @@ public struct TranslateOptions: StageOptions {
     }
 
     public func makeStage(_ context: StageContext) throws -> any PipelineStage {
-        TranslateStage(backend: try context.backend(), options: self, fields: fields ?? context.fields, metadataField: context.metadataField)
+        try TranslateStage(options: self, context: context)
     }
 }
 
@@ -54,11 +54,11 @@ final class TranslateStage: PipelineStage {
     let metadataField: String
     let targetName: String
 
-    init(backend: InferenceBackend, options: TranslateOptions, fields: [String], metadataField: String) {
-        self.backend = backend
+    init(options: TranslateOptions, context: StageContext) throws {
+        backend = try context.backend()
         self.options = options
-        self.fields = TextFields(names: fields)
-        self.metadataField = metadataField
+        fields = context.textFields(options.fields)
+        metadataField = context.metadataField
         targetName = LanguageRegistry.language(bcp47: options.target)?.name ?? options.target
     }
 
