@@ -46,6 +46,8 @@ final class ConstraintCache: Sendable {
         case let .jsonSchema(schema): JSONWriter.write(schema, into: &bytes); return "schema " + String(decoding: bytes, as: UTF8.self)
         case .json: return "json"
         case .jsonObject: return "json_object"
+        case let .requiredText(needles):
+            return "required " + needles.map { "\($0.minimum),\($0.maximum ?? -1),\($0.commitAfter ?? -1),\($0.text.utf8.count):\($0.text)" }.joined(separator: ";")
         }
     }
 }

@@ -163,6 +163,25 @@ import Testing
         let two = BatchEngine(model: Self.model).run([short])[0]
         #expect(two.tokens.count == 2 && two.stopReason == .length)
     }
+    /// A loop is stopped by the repetition guard (reason `repetition`) long before the budget;
+    /// without the guard the same request runs on. The guard is per request: its neighbour in
+    /// the batch is unchanged.
+    @Test func theRepetitionGuardStopsALoop() {
+        var looping = GenerationRequest(.messages([ChatMessage(.user, "Write the word ha 200 times, separated by spaces.")]))
+        looping.maxTokens = 160
+        let neighbour = GenerationRequest(.messages([ChatMessage(.user, "Name a colour.")]))
+        let engine = BatchEngine(model: Self.model, stepTokens: 64)
+        let free = engine.run([looping, neighbour])
+        var guarded = looping
+        guarded.repetitionGuard = RepetitionGuard(ngram: 6, maxRepeats: 3)
+        let stopped = engine.run([guarded, neighbour])
+        #expect(free[0].stopReason == .length && free[0].tokens.count == 160)
+        #expect(stopped[0].stopReason == .repetition)
+        #expect(stopped[0].tokens.count < 40, "\(stopped[0].tokens.count)")
+        // The guarded answer is the start of the free one.
+        #expect(Array(free[0].tokens.prefix(stopped[0].tokens.count)) == stopped[0].tokens)
+        #expect(stopped[1].tokens == free[1].tokens)
+    }
 }
 
 @Suite struct SamplerTests {

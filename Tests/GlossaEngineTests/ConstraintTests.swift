@@ -165,6 +165,10 @@ import Testing
             (triage, "", true), (triage, #"{"product":"G"#, false), (triage, #"{"product":"x","severity":"low","count":1"#, true),
             (try Constraint(.regex(#"[A-Z]{2,5}-\d{1,4}"#)), "AB", true), (try Constraint(.choice(["yes", "no", "maybe"])), "m", true),
             (try Constraint(.json), #"{"a": ["日本"#, false),
+            // Free text with a span: almost everything fits, except what would start a
+            // second URL or end too early; once begun, only the span's own bytes.
+            (try Constraint(.requiredText([RequiredText("https://a.io/x", minimum: 1, maximum: 1, commitAfter: 6)])), "Voir ", false),
+            (try Constraint(.requiredText([RequiredText("https://a.io/x", minimum: 1, maximum: 1, commitAfter: 6)])), "Voir https:/", true),
         ]
         for (c, prefix, narrow) in cases {
             let state = c.advance(c.start, bytes: Array(prefix.utf8))
@@ -184,5 +188,70 @@ import Testing
         let mask = triage.allowedTokens(inside, vocabulary: vocabulary)
         for id in [151643, 151644, 151645] { #expect(!mask.contains(id)) }
         #expect(mask.contains(tokenizer.encode("abc", parseSpecialTokens: false)[0]))
+    }
+
+    // MARK: - Required text (protected spans, glossary terms)
+
+    static let url = RequiredText("https://a.io/x?q=1", minimum: 1, maximum: 1, commitAfter: 6)
+
+    @Test func requiredTextTable() throws {
+        // A span exactly once, anywhere; not twice, not mangled once begun, not missing.
+        try expect(.requiredText([Self.url]),
+                   accepts: ["https://a.io/x?q=1", "See https://a.io/x?q=1.", "Siehe https://a.io/x?q=1 und http ist gut"],
+                   rejects: ["", "See the page.", "https://a.io/x?q=1 https://a.io/x?q=1", "https://b.io https://a.io/x?q=1",
+                             "https://a.io/x?q=12"])
+        // Several spans in any order, one of them twice; a mention commits after "@" and a letter.
+        let spans: [RequiredText] = [
+            RequiredText("@bob", minimum: 2, maximum: 2, commitAfter: 2),
+            RequiredText("`make test`", minimum: 1, maximum: 1, commitAfter: 1),
+            RequiredText("ABC-12", minimum: 1, maximum: 1, commitAfter: 4),
+        ]
+        try expect(.requiredText(spans),
+                   accepts: ["@bob, run `make test` for ABC-12, @bob.", "ABC-12`make test`@bob@bob", "日本語 @bob と @bob、`make test` で ABC-12。"],
+                   rejects: ["@bob run `make test` for ABC-12", "@bob @bob @bob `make test` ABC-12",
+                             "@bob @bob `make it` `make test` ABC-12", "@bob @bob `make test` ABC-1", "@bob @bob `make test` ABC-"])
+        // Glossary terms: at least once, case-sensitive, no commit (ordinary words).
+        try expect(.requiredText([RequiredText("Glossa", minimum: 1, maximum: nil)]),
+                   accepts: ["Glossa", "Glossa und Glossa", "Das Glos ist Glossa"], rejects: ["glossa", "Glos sa", ""])
+        // A span ending in a letter or digit counts only at a word boundary: @bob is not in @bobby.
+        try expect(.requiredText([RequiredText("@bob", minimum: 1, maximum: 1, commitAfter: 2), RequiredText("@bobby", minimum: 1, maximum: 1, commitAfter: 2)]),
+                   accepts: ["@bob and @bobby", "@bobby, @bob"], rejects: ["@bob and @bob", "@bobby", "@bob @bobby @bob"])
+    }
+
+    /// The counts the translate stage asks for come from `occurrences(in:)` on the source; the
+    /// source itself must then satisfy the constraint, whatever the spans' neighbours.
+    @Test func aSourceSatisfiesTheCountsTakenFromIt() throws {
+        let texts = ["ABC-12 and ABC-123, ABC-12.", "@bob@bob @bobby_x @bob", "https://a.io/x?q=1 https://a.io/x?q=12",
+                     "`a``a` `a`", "x ABC-12ABC-12 ABC-12_", "日本ABC-12語@bob。"]
+        let spans = ["ABC-12", "@bob", "https://a.io/x?q=1", "`a`"]
+        for text in texts {
+            var needles: [RequiredText] = []
+            for span in spans {
+                var n = RequiredText(span, minimum: 0, maximum: 0, commitAfter: span.hasPrefix("`") ? 1 : 2)
+                let count = n.occurrences(in: text)
+                (n.minimum, n.maximum) = (count, count)
+                needles.append(n)
+            }
+            #expect(try Constraint(.requiredText(needles)).matches(text), "\(text)")
+        }
+        #expect(RequiredText("ABC-12", minimum: 0, maximum: 0, commitAfter: 4).occurrences(in: "ABC-12 ABC-123 ABC-12") == 2)
+        #expect(RequiredText("Glossa", minimum: 0, maximum: nil).occurrences(in: "Glossas Glossa") == 2)
+    }
+
+    @Test func requiredTextErrors() {
+        expectError(.requiredText([RequiredText("", minimum: 1, maximum: 1)]), mentioning: ["empty"])
+        expectError(.requiredText([RequiredText("a", minimum: 2, maximum: 1)]), mentioning: ["'a'", "wrong way round"])
+        expectError(.requiredText([RequiredText("a", minimum: 1, maximum: 1), RequiredText("a", minimum: 1, maximum: 1)]), mentioning: ["twice"])
+    }
+
+    /// When tokens run out: the begun span is finished, the missing ones appended.
+    @Test func requiredTextCompletions() throws {
+        let c = try Constraint(.requiredText([Self.url, RequiredText("@bob", minimum: 1, maximum: 1, commitAfter: 2), RequiredText("Glossa", minimum: 1, maximum: nil)]))
+        for prefix in ["", "Voir https://a.i", "Voir @b", "Glossa @bob https://a.io/x?q=1"] {
+            let state = c.advance(c.start, bytes: Array(prefix.utf8))
+            #expect(state >= 0, "\(prefix)")
+            let rest = try #require(c.shortestCompletion(from: state), "\(prefix)")
+            #expect(c.matches(prefix + String(decoding: rest, as: UTF8.self)), "\(prefix) + \(String(decoding: rest, as: UTF8.self))")
+        }
     }
 }

@@ -42,10 +42,20 @@ import Testing
 
     @Test func translateRejectsATextLongerThanTheContext() throws {
         let scratch = try Scratch()
-        let report = try Self.run("- translate: {target: fr, source: en, max_tokens: 24, chunk_chars: 1000000}", scratch)
+        let report = try Self.run("- translate: {target: fr, source: en, max_tokens: 24, chunk_chars: 1000000, max_chars: 1000000}", scratch)
         #expect(report.recordsIn == 2 && report.isConserved)
         #expect(report.recordsOut == 1)
         #expect(report.rejectReasons == ["context_length_exceeded": 1])
+    }
+
+    /// Below the context's limit, translate's own `max_chars` refuses a field before it becomes
+    /// hundreds of chunks (a 2 MB line of filler would otherwise run for hours).
+    @Test func translateRejectsAFieldLongerThanMaxChars() throws {
+        let scratch = try Scratch()
+        let report = try Self.run("- translate: {target: fr, source: en, max_tokens: 24}", scratch)
+        #expect(report.recordsIn == 2 && report.isConserved)
+        #expect(report.recordsOut == 1)
+        #expect(report.rejectReasons == ["too_long": 1])
     }
 
     @Test func classifyRejectsATextLongerThanTheContext() throws {

@@ -16,7 +16,7 @@ public struct ConstraintError: Error, Equatable, CustomStringConvertible {
 /// nesting depth of `maxDepth` rule calls.
 ///
 /// Not thread-safe by itself: `Constraint` serializes access.
-final class ByteAutomaton {
+final class ByteAutomaton: ConstraintAutomaton {
     typealias State = ConstraintState
     static let dead: State = -1
     private static let unknown: State = -2
@@ -78,15 +78,10 @@ final class ByteAutomaton {
         return result
     }
 
-    func next<S: Sequence>(_ state: State, bytes: S) -> State where S.Element == UInt8 {
-        var s = state
-        for b in bytes where s >= 0 { s = next(s, b) }
-        return s
-    }
-
     /// The fewest bytes that take `state` to acceptance (breadth first, lowest byte first), or
     /// nil when none do within `limit` states.
-    func shortestCompletion(from state: State, limit: Int = 200_000) -> [UInt8]? {
+    func shortestCompletion(from state: State) -> [UInt8]? {
+        let limit = 200_000
         guard state >= 0 else { return nil }
         if isAccepting(state) { return [] }
         var parent: [State: (State, UInt8)] = [state: (Self.dead, 0)]

@@ -22,10 +22,13 @@ public final class Constraint: @unchecked Sendable {
         case json
         /// Any JSON object.
         case jsonObject
+        /// Free text holding each of these strings verbatim, as often as each asks (protected
+        /// spans of a translation, glossary terms).
+        case requiredText([RequiredText])
     }
 
     public let kind: Kind
-    let automaton: ByteAutomaton
+    let automaton: any ConstraintAutomaton
     private let lock = NSLock()
     private var masks: [ConstraintState: TokenMask] = [:]
     private static let maskCacheLimit = 2048
@@ -34,6 +37,9 @@ public final class Constraint: @unchecked Sendable {
         self.kind = kind
         let grammar: Grammar
         switch kind {
+        case let .requiredText(needles):
+            automaton = try RequiredTextAutomaton(needles)
+            return
         case let .choice(options):
             guard !options.isEmpty else { throw ConstraintError("a choice needs at least one option") }
             grammar = Grammar(.choice(options.map { .literal($0) }))
@@ -84,6 +90,24 @@ public final class Constraint: @unchecked Sendable {
             masks[state] = mask
             return mask
         }
+    }
+}
+
+/// A deterministic byte automaton a constraint runs on: states are small integers, negative
+/// means dead.
+protocol ConstraintAutomaton: AnyObject {
+    var start: ConstraintState { get }
+    func next(_ state: ConstraintState, _ byte: UInt8) -> ConstraintState
+    func isAccepting(_ state: ConstraintState) -> Bool
+    /// The fewest bytes (or a short way) from `state` to acceptance, nil when there is none.
+    func shortestCompletion(from state: ConstraintState) -> [UInt8]?
+}
+
+extension ConstraintAutomaton {
+    func next<S: Sequence>(_ state: ConstraintState, bytes: S) -> ConstraintState where S.Element == UInt8 {
+        var s = state
+        for b in bytes where s >= 0 { s = next(s, b) }
+        return s
     }
 }
 
@@ -180,7 +204,7 @@ public final class VocabularyTrie: @unchecked Sendable {
     public func byteToken(_ byte: UInt8) -> Int? { byteTokens[Int(byte)] }
 
     /// Every token whose bytes keep the automaton alive from `state`.
-    func walk(from state: ConstraintState, _ automaton: ByteAutomaton) -> TokenMask {
+    func walk<A: ConstraintAutomaton>(from state: ConstraintState, _ automaton: A) -> TokenMask {
         var mask = TokenMask(count: size)
         var states = [ConstraintState](repeating: ByteAutomaton.dead, count: maxDepth + 1)
         states[0] = state

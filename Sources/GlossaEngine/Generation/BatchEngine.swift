@@ -24,6 +24,8 @@ public struct GenerationRequest: Sendable {
     /// What the answer must look like (choice, regex, JSON Schema, grammar); nil = free. In
     /// thinking mode it applies to the answer after `</think>`; the thinking stays free.
     public var constraint: Constraint? = nil
+    /// Stops the answer when it loops (an n-gram seen too often); nil = no guard.
+    public var repetitionGuard: RepetitionGuard? = nil
     /// Whether the model is to think first (Qwen3 thinking mode); nil = derived from the input.
     /// `BatchEngine.prepare` sets it when it replaces messages by their tokens.
     public var thinkingExpected: Bool? = nil
@@ -32,6 +34,19 @@ public struct GenerationRequest: Sendable {
     public var onLogprob: (@Sendable (TokenLogprob) -> Void)? = nil
 
     public init(_ input: Input) { self.input = input }
+}
+
+/// A loop detector for generated answers: the sequence stops (reason `repetition`) when its
+/// latest `ngram` tokens have already occurred `maxRepeats` times in the answer. Small models
+/// fall into loops on scripts they know poorly; a loop never ends by itself before the token
+/// budget, so the guard saves the budget and tells the caller what happened.
+public struct RepetitionGuard: Sendable, Equatable {
+    public var ngram: Int
+    public var maxRepeats: Int
+    public init(ngram: Int = 6, maxRepeats: Int = 3) {
+        self.ngram = max(1, ngram)
+        self.maxRepeats = max(1, maxRepeats)
+    }
 }
 
 /// A token with its log-probability and, on request, the most likely alternatives at its place.
@@ -73,7 +88,7 @@ public struct TokenLogprob: Sendable, Equatable {
 }
 
 public struct GenerationOutput: Sendable {
-    public enum StopReason: String, Sendable { case stop, length, cancelled, error }
+    public enum StopReason: String, Sendable { case stop, length, cancelled, error, repetition }
     public var tokens: [Int] = []
     public var text = ""
     public var reasoning: String?
@@ -187,6 +202,9 @@ public final class BatchEngine: @unchecked Sendable {
         /// Where the answer stands in the request's constraint.
         var constraintState: ConstraintState
         var answerTokens = 0
+        /// Occurrences of each answer n-gram so far, for the repetition guard.
+        var ngramCounts: [[Int]: Int] = [:]
+        var answerHistory: [Int] = []
         var finished = false
         private let cancelLock = NSLock()
         private var cancelFlag = false
@@ -498,6 +516,12 @@ public final class BatchEngine: @unchecked Sendable {
         if next == thinkOpen && !s.inThinking && s.output.thinkingTokens == 0 { s.inThinking = true }
         else if next == thinkClose { s.inThinking = false }
         else if s.inThinking { s.output.thinkingTokens += 1 } else { s.answerTokens += 1 }
+        if !s.inThinking, next != thinkClose, let guardian = s.request.repetitionGuard, repeats(s, next, guardian) {
+            completeConstraint(s)
+            s.output.stopReason = .repetition
+            finish(s)
+            return
+        }
 
         if let stop = s.request.stopStrings.lazy.compactMap({ s.output.text.range(of: $0) }).first {
             s.output.text = String(s.output.text[..<stop.lowerBound])
@@ -522,6 +546,16 @@ public final class BatchEngine: @unchecked Sendable {
             }
             s.pending = [next] + budgetStopTokens
         }
+    }
+
+    /// Whether the answer, with `token` appended, holds an n-gram for the (maxRepeats+1)th time.
+    private func repeats(_ s: Sequence, _ token: Int, _ guardian: RepetitionGuard) -> Bool {
+        s.answerHistory.append(token)
+        guard s.answerHistory.count >= guardian.ngram else { return false }
+        let gram = Array(s.answerHistory.suffix(guardian.ngram))
+        let seen = s.ngramCounts[gram, default: 0] + 1
+        s.ngramCounts[gram] = seen
+        return seen > guardian.maxRepeats
     }
 
     /// The next token under a constraint. Greedy requests first take the unconstrained choice

@@ -13,6 +13,11 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    public var arrayValue: [JSONValue]? {
+        if case let .array(a) = self { return a }
+        return nil
+    }
+
     public var objectValue: JSONObject? {
         if case let .object(o) = self { return o }
         return nil

@@ -49,8 +49,12 @@ public struct Completion: Sendable, Equatable {
     /// The refusal's short name when there is one (e.g. `context_length_exceeded`), used as the
     /// reject reason of the record.
     public var failureCode: String?
+    /// The engine's repetition guard stopped the answer (it was looping).
+    public var repeated = false
 
-    public init(content: String, generatedTokens: Int, promptTokens: Int = 0, failure: String? = nil, failureCode: String? = nil) {
+    public init(content: String, generatedTokens: Int, promptTokens: Int = 0, failure: String? = nil, failureCode: String? = nil,
+                repeated: Bool = false) {
+        self.repeated = repeated
         self.content = content
         self.generatedTokens = generatedTokens
         self.promptTokens = promptTokens
@@ -80,7 +84,8 @@ public final class EmbeddedBackend: InferenceBackend {
 
     static func completion(_ out: GenerationOutput) -> Completion {
         Completion(content: out.content, generatedTokens: out.tokens.count, promptTokens: out.promptTokens,
-                   failure: out.stopReason == .error ? out.error ?? "engine error" : nil, failureCode: out.refusal?.code)
+                   failure: out.stopReason == .error ? out.error ?? "engine error" : nil, failureCode: out.refusal?.code,
+                   repeated: out.stopReason == .repetition)
     }
 
     public func classify(_ prompts: [[ChatMessage]], labels: [String]) -> [Result<Classifier.Result, Error>] {

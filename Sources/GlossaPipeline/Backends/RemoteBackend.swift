@@ -181,6 +181,8 @@ public final class RemoteBackend: InferenceBackend, @unchecked Sendable {
         case let .choice(options)?: body["guided_choice"] = .array(options.map(JSONValue.string))
         case let .regex(pattern)?: body["guided_regex"] = .string(pattern)
         case let .grammar(text)?: body["guided_grammar"] = .string(text)
+        // No OpenAI-style field says "contains these strings": the caller checks the answer.
+        case .requiredText?: break
         }
         return .object(body)
     }

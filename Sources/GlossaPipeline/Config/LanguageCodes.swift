@@ -25,6 +25,13 @@ enum LanguageCodes {
         return tags
     }()
 
+    /// Whether text tagged `source` is already in `target`: the same tag, or `target` plus a
+    /// subtag ("zh-Hant" is "zh"; "zh-Hant" is not "zh-Hans"). Case-insensitive.
+    static func sameLanguage(_ source: String, _ target: String) -> Bool {
+        let s = source.lowercased().replacingOccurrences(of: "_", with: "-"), t = target.lowercased()
+        return s == t || s.hasPrefix(t + "-")
+    }
+
     /// An ISO 15924 code as the detector writes it ("Latn", "Hans", "Jpan").
     static func isKnownScript(_ code: String) -> Bool {
         ScriptDetector.isScriptCode(code)

@@ -4,9 +4,14 @@ import GlossaText
 /// written into its metadata object.
 public struct DetectLanguageOptions: StageOptions {
     public static let name = "detect-language"
-    public static let keys: Set<String> = ["fields"]
+    public static let keys: Set<String> = ["fields", "min_score"]
+
+    /// Below this probability the language is `und` (the guess stays in `language_guess`).
+    /// Measured on the held-out parallel set and the sample corpora; see docs/pipeline-yaml.md.
+    public static let defaultMinimumScore: Float = 0.5
 
     public var fields: [String]?
+    public var minimumScore = Self.defaultMinimumScore
     /// A fastText model; nil: lid.176 from the models folder.
     public var modelPath: String?
 
@@ -17,13 +22,20 @@ public struct DetectLanguageOptions: StageOptions {
 
     public init(yaml: StageYAML) throws {
         fields = try yaml.fields(in: Self.name)
+        if yaml.has("min_score") {
+            guard case let .number(text)? = try yaml.json("min_score", in: Self.name), let value = Double(text), (0...1).contains(value) else {
+                throw yaml.error("min_score", "detect-language.min_score must be a number from 0 to 1")
+            }
+            minimumScore = Float(value)
+        }
     }
 
     public func makeStage(_ context: StageContext) throws -> any PipelineStage {
         let path = modelPath ?? LanguageIdentifier.defaultModelPath(environment: context.environment)
         let identifier: LanguageIdentifier
         do { identifier = try LanguageIdentifier(modelPath: path) } catch { throw GlossaError.invalidArgument("\(error)") }
-        return DetectLanguageStage(identifier: identifier, fields: fields ?? context.fields, metadataField: context.metadataField)
+        return DetectLanguageStage(identifier: identifier, fields: fields ?? context.fields, metadataField: context.metadataField,
+                                   minimumScore: minimumScore)
     }
 }
 
@@ -32,9 +44,12 @@ public struct DetectLanguageStage: RecordStage {
     public let identifier: LanguageIdentifier
     let fields: TextFields
     public let metadataField: String
+    public let minimumScore: Float
 
-    public init(identifier: LanguageIdentifier, fields: [String] = ["text"], metadataField: String = "metadata") {
+    public init(identifier: LanguageIdentifier, fields: [String] = ["text"], metadataField: String = "metadata",
+                minimumScore: Float = DetectLanguageOptions.defaultMinimumScore) {
         self.identifier = identifier
+        self.minimumScore = minimumScore
         self.fields = TextFields(names: fields)
         self.metadataField = metadataField
     }
@@ -52,11 +67,13 @@ public struct DetectLanguageStage: RecordStage {
             return Rejection("metadata_not_object", "field '\(metadataField)' is \(other.kindName); language results need an object there")
         }
         let guess = identifier.identify(parts.joined(separator: " "))
-        metadata["language"] = .string(guess.tag)
+        let sure = guess.tag != "und" && guess.score >= minimumScore
+        metadata["language"] = .string(sure ? guess.tag : "und")
         metadata["language_score"] = .number(String(guess.score))
+        if !sure && guess.tag != "und" { metadata["language_guess"] = .string(guess.tag) }
         metadata["script"] = guess.script.map { .string($0) } ?? .null
         record[metadataField] = .object(metadata)
-        stats.add("languages", key: guess.tag)
+        stats.add("languages", key: sure ? guess.tag : "und")
         stats.add("scripts", key: guess.script ?? "none")
         return nil
     }

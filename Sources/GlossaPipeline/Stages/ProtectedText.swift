@@ -1,26 +1,39 @@
 import Foundation
+import GlossaEngine
 
 /// Spans of a text a translation must carry over verbatim — fenced and inline code, URLs,
-/// e-mail addresses, @mentions and ticket ids like ABC-123 — swapped for numbered markers
-/// before translation and put back afterwards.
+/// e-mail addresses, @mentions, ticket ids like ABC-123 and the user's own patterns — found
+/// once and stood in for by numbered markers, so that sentence splitting never cuts one.
 public struct ProtectedText: Sendable, Equatable {
+    /// What a span is; it decides where a begun span commits the decoder (`commitAfter`).
+    public enum Kind: String, Sendable, Equatable {
+        case code, url, email, mention, ticket, pattern
+    }
+
+    /// The text with each span replaced by its marker.
     public var text: String
     public var spans: [String]
+    public var kinds: [Kind]
 
     public static func marker(_ i: Int) -> String { "⟦\(i)⟧" }
 
-    public init(text: String, spans: [String]) {
+    public init(text: String, spans: [String], kinds: [Kind]? = nil) {
         self.text = text
         self.spans = spans
+        self.kinds = kinds ?? spans.map { _ in .pattern }
     }
 
-    /// Replaces protected spans with markers ⟦0⟧, ⟦1⟧, ...
-    public init(protecting source: String) {
+    /// Replaces protected spans with markers ⟦0⟧, ⟦1⟧, ... `patterns` (ICU regular
+    /// expressions) are looked for first; their matches are spans of kind `pattern`.
+    public init(protecting source: String, patterns: [NSRegularExpression] = []) {
         let s = Array(source)
-        var out = "", spans: [String] = []
+        var out = "", spans: [String] = [], kinds: [Kind] = []
         var i = 0
+        let userSpans = Self.matches(of: patterns, in: source)
+        var kind = Kind.pattern
         func emit(_ end: Int) {
             spans.append(String(s[i..<end]))
+            kinds.append(kind)
             out += Self.marker(spans.count - 1)
             i = end
         }
@@ -28,6 +41,8 @@ public struct ProtectedText: Sendable, Equatable {
         while i < s.count {
             let c = s[i]
             let atWordStart = i == 0 || !isWordChar(s[i - 1])
+            if let end = userSpans[i] { kind = .pattern; emit(end); continue }
+            kind = .code
             // ```fenced block```
             if c == "`", i + 2 < s.count, s[i + 1] == "`", s[i + 2] == "`",
                let close = Self.find(["`", "`", "`"], in: s, from: i + 3) {
@@ -37,7 +52,7 @@ public struct ProtectedText: Sendable, Equatable {
             if c == "`", let close = s[(i + 1)...].firstIndex(where: { $0 == "`" || $0 == "\n" }), s[close] == "`", close > i + 1 {
                 emit(close + 1); continue
             }
-            // URLs
+            kind = .url
             if atWordStart, Self.starts(s, i, "https://") || Self.starts(s, i, "http://") {
                 var end = i
                 while end < s.count, !s[end].isWhitespace, s[end] != "⟦" { end += 1 }
@@ -45,6 +60,7 @@ public struct ProtectedText: Sendable, Equatable {
                 emit(end); continue
             }
             // e-mail addresses (local part taken back from the '@')
+            kind = .email
             if c == "@", i > 0, let local = Self.emailStart(s, i), let end = Self.domainEnd(s, i + 1) {
                 // Move the local part already written into the span.
                 let localText = String(s[local..<i])
@@ -52,21 +68,96 @@ public struct ProtectedText: Sendable, Equatable {
                 i = local
                 emit(end); continue
             }
-            // @mentions
+            kind = .mention
             if c == "@", atWordStart, i + 1 < s.count, isWordChar(s[i + 1]) {
                 var end = i + 1
                 while end < s.count, isWordChar(s[end]) || s[end] == "." || s[end] == "-" { end += 1 }
                 while s[end - 1] == "." || s[end - 1] == "-" { end -= 1 }
                 emit(end); continue
             }
-            // ticket ids: ABC-123
+            kind = .ticket
             if atWordStart, c.isASCII, c.isUppercase, let end = Self.ticketEnd(s, i) {
                 emit(end); continue
             }
             out.append(c)
             i += 1
         }
-        self.init(text: out, spans: spans)
+        self.init(text: out, spans: spans, kinds: kinds)
+    }
+
+    /// Where each pattern match starts (a Character offset) and ends; earlier patterns and
+    /// earlier, longer matches win overlaps. Empty matches are ignored.
+    private static func matches(of patterns: [NSRegularExpression], in source: String) -> [Int: Int] {
+        guard !patterns.isEmpty else { return [:] }
+        // UTF-16 offsets (what NSRegularExpression reports) to Character offsets.
+        var characterAt: [Int: Int] = [:]
+        var utf16 = 0
+        for (k, c) in source.enumerated() {
+            characterAt[utf16] = k
+            utf16 += c.utf16.count
+        }
+        characterAt[utf16] = source.count
+        var taken = [Bool](repeating: false, count: source.count + 1)
+        var starts: [Int: Int] = [:]
+        let whole = NSRange(location: 0, length: utf16)
+        for pattern in patterns {
+            for m in pattern.matches(in: source, range: whole) where m.range.length > 0 {
+                // Matches that cut a character in two are not spans.
+                guard let a = characterAt[m.range.location], let b = characterAt[m.range.location + m.range.length],
+                      !taken[a..<b].contains(true) else { continue }
+                for k in a..<b { taken[k] = true }
+                starts[a] = b
+            }
+        }
+        return starts
+    }
+
+    /// The span texts in the text between markers `range` restored: one chunk's source.
+    public func restoring(_ chunk: String) -> (text: String, spans: [Int]) {
+        var result = "", used: [Int] = []
+        var rest = Substring(chunk)
+        while let open = rest.range(of: "⟦") {
+            result += rest[..<open.lowerBound]
+            let after = rest[open.upperBound...]
+            if let close = after.firstIndex(of: "⟧"), let n = Int(after[..<close]), spans.indices.contains(n) {
+                result += spans[n]
+                used.append(n)
+                rest = after[after.index(after: close)...]
+            } else {
+                result += "⟦"
+                rest = after
+            }
+        }
+        result += rest
+        return (result, used)
+    }
+
+    /// Each distinct span as the decoder requires it (counts left at 0: they depend on the text).
+    public var needles: [RequiredText] {
+        var out: [RequiredText] = []
+        for (span, kind) in zip(spans, kinds) where !out.contains(where: { $0.text == span }) {
+            out.append(RequiredText(span, minimum: 0, maximum: 0, commitAfter: Self.commitAfter(span, kind: kind)))
+        }
+        return out
+    }
+
+    /// How many bytes of a span of this kind begin it for good: after them the decoder must
+    /// finish it verbatim (`RequiredText.commitAfter`). Chosen where ordinary prose cannot
+    /// go: a URL's `scheme:`, the `@` of an e-mail address, `@` and a letter of a mention, the
+    /// opening backtick of code, the letters and dash of a ticket id. User patterns only count.
+    public static func commitAfter(_ span: String, kind: Kind) -> Int? {
+        let bytes = Array(span.utf8)
+        func after(_ byte: UInt8, extra: Int = 0) -> Int? {
+            bytes.firstIndex(of: byte).map { min(bytes.count, $0 + 1 + extra) }
+        }
+        switch kind {
+        case .url: return after(UInt8(ascii: ":"))
+        case .email: return after(UInt8(ascii: "@"))
+        case .mention: return bytes.count > 1 ? 2 : nil
+        case .code: return 1
+        case .ticket: return after(UInt8(ascii: "-"))
+        case .pattern: return nil
+        }
     }
 
     /// The translation with markers swapped back, or nil when a marker is missing, repeated or
