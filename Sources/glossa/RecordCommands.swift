@@ -175,13 +175,18 @@ struct DetectCommand: ParsableCommand {
     @Option(help: "Metadata object the results are written into.")
     var metadataField: String = "metadata"
 
+    @Option(help: "Below this probability the language is und (the guess goes to language_guess).")
+    var minScore: Double = Double(DetectLanguageOptions.defaultMinimumScore)
+
     func validate() throws {
         if metadataField.isEmpty { throw ValidationError("--metadata-field needs a name (default: metadata)") }
+        if !(0...1).contains(minScore) { throw ValidationError("--min-score must be from 0 to 1") }
     }
 
     func run() throws {
         // A model that cannot be read is an error (exit 2) before any input is opened.
-        let stage = DetectLanguageOptions(modelPath: lidModel)
+        var stage = DetectLanguageOptions(modelPath: lidModel)
+        stage.minimumScore = Float(minScore)
         try records.run("detect", stage: stage, metadataField: metadataField) { stats in
             // Tallies come largest first.
             let top = stats["languages"]?.objectValue?.members ?? []

@@ -143,7 +143,7 @@ public struct ProtectedText: Sendable, Equatable {
 
     /// How many bytes of a span of this kind begin it for good: after them the decoder must
     /// finish it verbatim (`RequiredText.commitAfter`). Chosen where ordinary prose cannot
-    /// go: a URL's `scheme:`, the `@` of an e-mail address, `@` and a letter of a mention, the
+    /// go: a URL's `scheme:`, the `@` of an e-mail address or a mention, the
     /// opening backtick of code, the letters and dash of a ticket id. User patterns only count.
     public static func commitAfter(_ span: String, kind: Kind) -> Int? {
         let bytes = Array(span.utf8)
@@ -153,7 +153,9 @@ public struct ProtectedText: Sendable, Equatable {
         switch kind {
         case .url: return after(UInt8(ascii: ":"))
         case .email: return after(UInt8(ascii: "@"))
-        case .mention: return bytes.count > 1 ? 2 : nil
+        // Already at the `@`: small models like to capitalise a mention (@julien.b -> @Julien.B)
+        // and then ramble on while the real one is still owed.
+        case .mention: return 1
         case .code: return 1
         case .ticket: return after(UInt8(ascii: "-"))
         case .pattern: return nil
