@@ -10,7 +10,7 @@ struct Glossa: AsyncParsableCommand {
         commandName: "glossa",
         abstract: "Multilingual text through batch pipelines with an in-process Qwen LLM.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, ServeCommand.self, StatusCommand.self, NormalizeCommand.self, DetectCommand.self, LanguagesCommand.self, GenerateCommand.self, ModelCommand.self, BenchCommand.self, InfoCommand.self]
+        subcommands: [RunCommand.self, ServeCommand.self, StatusCommand.self, NormalizeCommand.self, DetectCommand.self, TranslateCommand.self, ClassifyCommand.self, ExtractCommand.self, LanguagesCommand.self, GenerateCommand.self, ModelCommand.self, BenchCommand.self, InfoCommand.self]
     )
 
     /// The engine's process-wide settings come first: they must be in place before any model is

@@ -30,7 +30,7 @@ struct CLIResult {
 }
 
 @discardableResult
-func runGlossa(_ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil) throws -> CLIResult {
+func runGlossa(_ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil, stdin: String? = nil) throws -> CLIResult {
     try #require(FileManager.default.isExecutableFile(atPath: TestPaths.glossa), "build the CLI first (swift build --product glossa)")
     let p = Process()
     p.executableURL = URL(fileURLWithPath: TestPaths.glossa)
@@ -46,7 +46,13 @@ func runGlossa(_ arguments: [String], in directory: String? = nil, environment: 
     FileManager.default.createFile(atPath: errURL.path, contents: nil)
     p.standardOutput = try FileHandle(forWritingTo: outURL)
     p.standardError = try FileHandle(forWritingTo: errURL)
-    p.standardInput = FileHandle.nullDevice
+    if let stdin {
+        let inURL = scratch.appendingPathComponent("stdin")
+        try Data(stdin.utf8).write(to: inURL)
+        p.standardInput = try FileHandle(forReadingFrom: inURL)
+    } else {
+        p.standardInput = FileHandle.nullDevice
+    }
     try p.run()
     p.waitUntilExit()
     return CLIResult(status: p.terminationStatus, signaled: p.terminationReason == .uncaughtSignal,

@@ -88,6 +88,21 @@ def load_set(path, limit=None, languages=None, directions=None):
     return items
 
 
+def with_spans(items):
+    """The same pairs with protected spans added to both sides where their place does not depend
+    on the language: a ticket id and a mention before the sentence, a URL and inline code after
+    it, so the reference stays a correct translation of the source."""
+    out = []
+    for n, r in enumerate(items):
+        head = f"OPS-{1000 + n} @dev{n}.ops:" if n % 2 == 0 else f"@dev{n}.ops OPS-{1000 + n}:"
+        tail = f"(https://tracker.example.com/issues/{n}, `retry_{n}.sh`)"
+        r = dict(r)
+        r["text"] = f"{head} {r['text']} {tail}"
+        r["reference"] = f"{head} {r['reference']} {tail}"
+        out.append(r)
+    return out
+
+
 def q(value):
     """A YAML double-quoted scalar (JSON strings are valid YAML)."""
     return json.dumps(value, ensure_ascii=False)
@@ -451,6 +466,8 @@ def main():
     ap.add_argument("--limit", type=int, help="at most N items per direction (the first by id)")
     ap.add_argument("--languages", help="only directions to or from these tags, e.g. de,ja")
     ap.add_argument("--directions", help="only these SOURCE:TARGET directions, e.g. de:en,en:ja")
+    ap.add_argument("--with-spans", action="store_true",
+                    help="add a ticket id, a mention, a URL and inline code to both sides of every pair (see with_spans)")
     ap.add_argument("--score-only", action="store_true", help="do not run glossa; score the outputs already in WORK/VARIANT")
     args = ap.parse_args()
 
@@ -467,6 +484,8 @@ def main():
     languages = {s.strip() for s in args.languages.split(",")} if args.languages else None
     directions = parse_directions(args.directions) if args.directions else None
     items = load_set(args.set, args.limit, languages, directions)
+    if args.with_spans:
+        items = with_spans(items)
     if not items:
         sys.exit("translation-eval: no items left after --limit/--languages/--directions")
 

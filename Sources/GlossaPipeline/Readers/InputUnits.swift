@@ -8,7 +8,7 @@ import Glibc
 public enum InputFormat: String, Sendable, CaseIterable {
     case auto, jsonl, text
 
-    func isText(path: String) -> Bool {
+    public func isText(path: String) -> Bool {
         self == .text || (self == .auto && (path.hasSuffix(".txt") || path.hasSuffix(".txt.zst")))
     }
 }
