@@ -96,6 +96,12 @@ struct RunCommand: ParsableCommand {
         if !report.rejectReasons.isEmpty {
             printError("  rejects: " + report.rejectReasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
+        // Translation checks that failed (kept and flagged unless the stage rejects them).
+        for member in report.stages.members {
+            guard let flags = member.value.objectValue?["qa_flags"]?.objectValue?.members, !flags.isEmpty else { continue }
+            printError("  qa flags (\(member.key)): " + flags.map { "\($0.key) \($0.value.numberText)" }.joined(separator: ", ")
+                       + " — see metadata.qa of the records")
+        }
         printError("  output: \(config.output.directory) (\(report.shards.count) shards, manifest-rank-\(me).json)")
         if !report.isConserved { throw ExitCode(3) }
     }

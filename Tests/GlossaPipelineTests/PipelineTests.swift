@@ -69,6 +69,12 @@ import Testing
         #expect(p.restore("⟦0⟧ ⟦0⟧ ⟦1⟧ ⟦2⟧ ⟦3⟧ ⟦4⟧ ⟦5⟧") == nil)
         #expect(p.restore("⟦0⟧ ⟦1⟧ ⟦2⟧ ⟦3⟧ ⟦4⟧ ⟦5⟧ ⟦6⟧") == nil)
         #expect(ProtectedText(protecting: "e-mail and C-3PO and ABC-12x stay").spans.isEmpty)
+        // Scripts without spaces put spans right next to letters: still spans, and the letters
+        // after them are not part of them.
+        let cjk = ProtectedText(protecting: "しませんhttps://t.example.com/i/4032。第@dev92.ops%d 行OPS-195数字@tanakaさん")
+        #expect(cjk.spans == ["https://t.example.com/i/4032", "@dev92.ops", "OPS-195", "@tanaka"])
+        // ... while an ASCII letter before or after still means "not a span".
+        #expect(ProtectedText(protecting: "xhttps://a.b and ABC-1_x and x@y").spans.isEmpty)
     }
 }
 

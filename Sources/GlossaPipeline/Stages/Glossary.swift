@@ -44,12 +44,7 @@ enum Glossary {
 
     /// A letter or digit of a script that separates words with spaces.
     private static func isSpacedWordCharacter(_ c: Character?) -> Bool {
-        guard let c, c.isLetter || c.isNumber, let scalar = c.unicodeScalars.first else { return false }
-        switch scalar.value {
-        case 0x0E00...0x0EFF, 0x1000...0x109F, 0x1780...0x17FF, 0x2E80...0x9FFF, 0xAC00...0xD7AF, 0xF900...0xFAFF, 0x20000...0x3FFFF:
-            return false   // Thai, Lao, Myanmar, Khmer, CJK, Hangul
-        default:
-            return true
-        }
+        guard let c, c.isLetter || c.isNumber else { return false }
+        return !ProtectedText.isSpaceless(c)
     }
 }

@@ -38,9 +38,12 @@ public struct ProtectedText: Sendable, Equatable {
             i = end
         }
         func isWordChar(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
+        // Scripts written without spaces (Han, kana, Thai, ...) put a URL, mention or id right
+        // next to a letter: such a letter neither starts nor continues one.
+        func continuesWord(_ c: Character) -> Bool { isWordChar(c) && !Self.isSpaceless(c) }
         while i < s.count {
             let c = s[i]
-            let atWordStart = i == 0 || !isWordChar(s[i - 1])
+            let atWordStart = i == 0 || !continuesWord(s[i - 1])
             if let end = userSpans[i] { kind = .pattern; emit(end); continue }
             kind = .code
             // ```fenced block```
@@ -55,7 +58,7 @@ public struct ProtectedText: Sendable, Equatable {
             kind = .url
             if atWordStart, Self.starts(s, i, "https://") || Self.starts(s, i, "http://") {
                 var end = i
-                while end < s.count, !s[end].isWhitespace, s[end] != "⟦" { end += 1 }
+                while end < s.count, !s[end].isWhitespace, s[end] != "⟦", !Self.isSpaceless(s[end]) { end += 1 }
                 while end > i, ".,;:!?)]}\"'".contains(s[end - 1]) { end -= 1 }
                 emit(end); continue
             }
@@ -69,9 +72,9 @@ public struct ProtectedText: Sendable, Equatable {
                 emit(end); continue
             }
             kind = .mention
-            if c == "@", atWordStart, i + 1 < s.count, isWordChar(s[i + 1]) {
+            if c == "@", atWordStart, i + 1 < s.count, continuesWord(s[i + 1]) {
                 var end = i + 1
-                while end < s.count, isWordChar(s[end]) || s[end] == "." || s[end] == "-" { end += 1 }
+                while end < s.count, continuesWord(s[end]) || s[end] == "." || s[end] == "-" { end += 1 }
                 while s[end - 1] == "." || s[end - 1] == "-" { end -= 1 }
                 emit(end); continue
             }
@@ -112,7 +115,8 @@ public struct ProtectedText: Sendable, Equatable {
         return starts
     }
 
-    /// The span texts in the text between markers `range` restored: one chunk's source.
+    /// A piece of the marker text with its markers replaced by their spans (one chunk's
+    /// source) and the spans it holds.
     public func restoring(_ chunk: String) -> (text: String, spans: [Int]) {
         var result = "", used: [Int] = []
         var rest = Substring(chunk)
@@ -174,6 +178,19 @@ public struct ProtectedText: Sendable, Equatable {
         return result.contains("⟦") ? nil : result
     }
 
+    /// A character of a script written without spaces between words (Han, kana, Hangul
+    /// syllables, Thai, Lao, Myanmar, Khmer) or CJK / full-width punctuation.
+    static func isSpaceless(_ c: Character) -> Bool {
+        guard let v = c.unicodeScalars.first?.value else { return false }
+        switch v {
+        case 0x0E00...0x0EFF, 0x1000...0x109F, 0x1780...0x17FF, 0x2E80...0x9FFF, 0xAC00...0xD7AF, 0xF900...0xFAFF,
+             0xFF00...0xFFEF, 0x20000...0x3FFFF:
+            return true
+        default:
+            return false
+        }
+    }
+
     private static func starts(_ s: [Character], _ i: Int, _ prefix: String) -> Bool {
         let p = Array(prefix)
         return i + p.count <= s.count && Array(s[i..<(i + p.count)]).map { $0.lowercased() } == p.map { String($0) }
@@ -210,7 +227,7 @@ public struct ProtectedText: Sendable, Equatable {
         var k = j + 1
         while k < s.count, s[k].isASCII, s[k].isNumber { k += 1 }
         guard k > j + 1 else { return nil }
-        if k < s.count, s[k].isLetter || s[k] == "_" { return nil }
+        if k < s.count, (s[k].isLetter && !isSpaceless(s[k])) || s[k] == "_" { return nil }
         return k
     }
 }
