@@ -163,6 +163,20 @@ import Testing
         let two = BatchEngine(model: Self.model).run([short])[0]
         #expect(two.tokens.count == 2 && two.stopReason == .length)
     }
+    /// Required text the model did not write is appended when the model stops, instead of the
+    /// model being kept from stopping (it would write on until it happened to produce it).
+    @Test func missingRequiredTextIsAppendedWhenTheModelStops() throws {
+        var request = GenerationRequest(.messages([ChatMessage(.user, "Say hello in one word.")]))
+        request.maxTokens = 64
+        let free = BatchEngine(model: Self.model, stepTokens: 64).run([request])[0]
+        request.constraint = try Constraint(.requiredText([RequiredText("https://x.example/1", minimum: 1, maximum: 1, commitAfter: 6)]))
+        let out = BatchEngine(model: Self.model, stepTokens: 64).run([request])[0]
+        #expect(free.stopReason == .stop && !free.text.contains("https://"))
+        #expect(out.stopReason == .stop)
+        #expect(out.completionTokens > 0)
+        #expect(out.text == free.text + " https://x.example/1", "\(out.text)")
+    }
+
     /// A loop is stopped by the repetition guard (reason `repetition`) long before the budget;
     /// without the guard the same request runs on. The guard is per request: its neighbour in
     /// the batch is unchanged.

@@ -55,6 +55,16 @@ public final class Constraint: @unchecked Sendable {
     /// Where every output starts.
     public var start: ConstraintState { automaton.start }
 
+    /// Whether the model may end the answer before the constraint is satisfied, the rest then
+    /// appended (`shortestCompletion`). True for required text: a translation the model has
+    /// finished gets its missing spans after it, where otherwise the model, unable to stop,
+    /// would go on writing until it happened to produce them. False for the grammars: a JSON
+    /// value cut short would be valid but empty of what the model meant to write.
+    public var completesWhenTheModelStops: Bool {
+        if case .requiredText = kind { return true }
+        return false
+    }
+
     public func advance(_ state: ConstraintState, bytes: [UInt8]) -> ConstraintState {
         lock.withLock { automaton.next(state, bytes: bytes) }
     }

@@ -505,7 +505,13 @@ public final class BatchEngine: @unchecked Sendable {
         } else {
             next = s.sampler.sample(logits, history: s.output.tokens)
         }
-        if s.stops.contains(next) { s.output.stopReason = .stop; finish(s); return }
+        if s.stops.contains(next) {
+            // A constraint that lets the model stop early gets its completion first.
+            if let constraint = constrained, !constraint.isAccepting(s.constraintState) { completeConstraint(s) }
+            s.output.stopReason = .stop
+            finish(s)
+            return
+        }
         if let top = s.request.logprobs {
             let entry = TokenLogprob.from(logits, token: next, top: top)
             if s.output.logprobs == nil { s.output.logprobs = [] }
@@ -562,15 +568,17 @@ public final class BatchEngine: @unchecked Sendable {
     /// and keep it when the constraint allows it (the same token a full mask would give, at the
     /// cost of one token's bytes); otherwise, and always when sampling, every token the
     /// constraint rules out is masked to -inf before the sampler sees the logits. Ending is
-    /// allowed exactly where the constraint is satisfied. Only tokens are removed: the logits of
+    /// allowed where the constraint is satisfied (anywhere, for a constraint completed when the
+    /// model stops). Only tokens are removed: the logits of
     /// the others are untouched, so batch invariance holds.
     /// Returns the token and the constraint's state after it (unchanged for a stop token).
     private func constrainedChoice(_ s: Sequence, _ constraint: Constraint, _ logits: [Float]) -> (Int, ConstraintState)? {
         let vocabulary = self.vocabulary
         let state = s.constraintState
         let accepting = constraint.isAccepting(state)
+        let mayStop = accepting || constraint.completesWhenTheModelStops
         func after(_ t: Int) -> ConstraintState? {
-            if s.stops.contains(t) { return accepting ? state : nil }
+            if s.stops.contains(t) { return mayStop ? state : nil }
             guard vocabulary.isOrdinary(t) else { return nil }
             let next = constraint.advance(state, bytes: model.tokenizer.bytes(of: t))
             return next >= 0 ? next : nil
@@ -584,8 +592,8 @@ public final class BatchEngine: @unchecked Sendable {
         let mask = constraint.allowedTokens(state, vocabulary: vocabulary)
         var masked = [Float](repeating: -.infinity, count: logits.count)
         mask.forEach { i in if i < logits.count { masked[i] = logits[i] } }
-        if accepting { for t in s.stops where t >= 0 && t < logits.count { masked[t] = logits[t] } }
-        guard !mask.isEmpty || (accepting && !s.stops.isEmpty) else { return nil }
+        if mayStop { for t in s.stops where t >= 0 && t < logits.count { masked[t] = logits[t] } }
+        guard !mask.isEmpty || (mayStop && !s.stops.isEmpty) else { return nil }
         let t = s.sampler.sample(masked, history: s.output.tokens)
         return after(t).map { (t, $0) }
     }
