@@ -253,5 +253,14 @@ import Testing
             let rest = try #require(c.shortestCompletion(from: state), "\(prefix)")
             #expect(c.matches(prefix + String(decoding: rest, as: UTF8.self)), "\(prefix) + \(String(decoding: rest, as: UTF8.self))")
         }
+        // A span inside another (code holding a mention that also stands alone): completed
+        // from nothing and from inside the code span.
+        let nested = try Constraint(.requiredText([RequiredText("@bob", minimum: 2, maximum: 2, commitAfter: 1),
+                                                   RequiredText("`ask @bob now`", minimum: 1, maximum: 1, commitAfter: 1)]))
+        for prefix in ["", "Frag `ask", "@bob sagt"] {
+            let state = nested.advance(nested.start, bytes: Array(prefix.utf8))
+            let rest = try #require(nested.shortestCompletion(from: state), "\(prefix)")
+            #expect(nested.matches(prefix + String(decoding: rest, as: UTF8.self)), "\(prefix) + \(String(decoding: rest, as: UTF8.self))")
+        }
     }
 }

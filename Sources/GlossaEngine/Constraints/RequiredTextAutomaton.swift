@@ -221,14 +221,16 @@ final class RequiredTextAutomaton: ConstraintAutomaton {
             out += needleBytes[i][depth[node]...]
             s = next(s, bytes: needleBytes[i][depth[node]...])
         }
-        guard s >= 0, let counts = confirming(keys[Int(s)].pending, keys[Int(s)].counts) else { return nil }
-        for (i, needle) in needles.enumerated() where Int(counts[i]) < needle.minimum {
-            for _ in Int(counts[i])..<needle.minimum {
+        // Longest first: a span that holds another (a code span with a mention in it) counts
+        // for both, so the shorter one is added only if still missing after it.
+        for i in needles.indices.sorted(by: { needleBytes[$0].count > needleBytes[$1].count }) {
+            while s >= 0, let counts = confirming(keys[Int(s)].pending, keys[Int(s)].counts), Int(counts[i]) < needles[i].minimum {
                 // A space first: it also ends a pending occurrence.
                 let piece = [UInt8(ascii: " ")] + needleBytes[i]
                 out += piece
                 s = next(s, bytes: piece)
             }
+            guard s >= 0 else { return nil }
         }
         return isAccepting(s) ? out : nil
     }
