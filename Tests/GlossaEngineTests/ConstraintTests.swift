@@ -257,6 +257,14 @@ import Testing
         // from nothing and from inside the code span.
         let nested = try Constraint(.requiredText([RequiredText("@bob", minimum: 2, maximum: 2, commitAfter: 1),
                                                    RequiredText("`ask @bob now`", minimum: 1, maximum: 1, commitAfter: 1)]))
+        // The closing backtick of one code span and a space are not the start of another code
+        // span that begins with "` " (gettext's `quote' style pairs backticks oddly).
+        let odd = try Constraint(.requiredText([RequiredText("`return') a de @dev `", minimum: 1, maximum: 1, commitAfter: 1),
+                                                RequiredText("` f ou (com `", minimum: 1, maximum: 1, commitAfter: 1)]))
+        let mid = odd.advance(odd.start, bytes: Array("It is (`return') a".utf8))
+        let oddRest = try #require(odd.shortestCompletion(from: mid))
+        #expect(odd.matches("It is (`return') a" + String(decoding: oddRest, as: UTF8.self)))
+        #expect(odd.matches("(`return') a de @dev ` then ` f ou (com `"))
         for prefix in ["", "Frag `ask", "@bob sagt"] {
             let state = nested.advance(nested.start, bytes: Array(prefix.utf8))
             let rest = try #require(nested.shortestCompletion(from: state), "\(prefix)")

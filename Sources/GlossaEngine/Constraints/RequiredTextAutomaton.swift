@@ -63,6 +63,7 @@ final class RequiredTextAutomaton: ConstraintAutomaton {
     /// Needles whose proper prefix a node is.
     private var prefixOf: [[Int]] = [[]]
     private let boundary: [Bool]
+    private var longest = 0
 
     // The deterministic automaton over (node, counts).
     private var keys: [Key] = []
@@ -77,6 +78,10 @@ final class RequiredTextAutomaton: ConstraintAutomaton {
         var counts: [UInt16]
         /// Needles just completed whose count waits for the next byte (a word boundary).
         var pending: [Int] = []
+        /// Bytes since a committing needle was last completed (capped): a match that began
+        /// inside that occurrence does not commit (the closing backtick of one code span
+        /// followed by a space is not the start of another that begins with "` ").
+        var sinceSpan: Int32 = .max
     }
 
     init(_ needles: [RequiredText]) throws(ConstraintError) {
@@ -94,8 +99,9 @@ final class RequiredTextAutomaton: ConstraintAutomaton {
         self.needles = needles
         needleBytes = needles.map { Array($0.text.utf8) }
         boundary = needles.map(\.needsBoundary)
+        longest = needleBytes.map(\.count).max() ?? 0
         buildMatcher()
-        let key = Key(node: 0, counts: [UInt16](repeating: 0, count: needles.count))
+        let key = Key(node: 0, counts: [UInt16](repeating: 0, count: needles.count), sinceSpan: Int32(longest + 1))
         start = intern(key)
     }
 
@@ -135,7 +141,7 @@ final class RequiredTextAutomaton: ConstraintAutomaton {
     /// itself complete a needle.
     private func isCommitted(_ key: Key) -> Bool {
         let node = Int(key.node)
-        guard matches[node].isEmpty || !matches[node].contains(where: { needleBytes[$0].count == depth[node] }) else { return false }
+        guard depth[node] <= Int(key.sinceSpan), matches[node].isEmpty || !matches[node].contains(where: { needleBytes[$0].count == depth[node] }) else { return false }
         return prefixOf[node].contains { i in
             guard let commit = needles[i].commitAfter, depth[node] >= commit else { return false }
             return mayOccur(i, key.counts)
@@ -190,7 +196,7 @@ final class RequiredTextAutomaton: ConstraintAutomaton {
             guard let confirmed = confirming(key.pending, counts) else { return ByteAutomaton.dead }
             counts = confirmed
         }
-        if isCommitted(Key(node: node, counts: counts)) {
+        if isCommitted(Key(node: node, counts: counts, sinceSpan: key.sinceSpan)) {
             // A begun occurrence goes on along the trie, towards a needle that may still occur.
             guard let child = children[Int(node)][byte],
                   prefixOf[Int(child)].contains(where: { mayOccur($0, counts) })
@@ -203,7 +209,9 @@ final class RequiredTextAutomaton: ConstraintAutomaton {
         }
         let completed = matches[Int(node)]
         guard let now = confirming(completed.filter { !boundary[$0] }, counts) else { return ByteAutomaton.dead }
-        return intern(Key(node: node, counts: now, pending: completed.filter { boundary[$0] }))
+        let endsSpan = completed.contains { needles[$0].commitAfter != nil && needleBytes[$0].count == depth[Int(node)] }
+        let since = endsSpan ? 0 : min(key.sinceSpan + 1, Int32(longest + 1))
+        return intern(Key(node: node, counts: now, pending: completed.filter { boundary[$0] }, sinceSpan: since))
     }
 
     /// Finishes a begun occurrence (the shortest way), then adds each missing occurrence after
