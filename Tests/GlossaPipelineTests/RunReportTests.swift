@@ -25,11 +25,12 @@ import Testing
         #expect(bars.contains("data-label=\"en\" data-value=\"40\"") && bars.contains("data-value=\"0\""))
         // The largest bar fills the bar space; the others are in proportion.
         #expect(bars.contains("width=\"500\"") && bars.contains("width=\"125\""))
-        // A long tail is summed into one bar.
+        // A long tail is summed into one bar, no longer than the longest.
         let many = (0..<40).map { ("l\($0)", Double(40 - $0)) }
         let capped = SVGChart.bars(many, id: "m", title: "t", maxBars: 30)
         #expect(capped.components(separatedBy: "class=\"bar\"").count - 1 == 31)
         #expect(capped.contains("data-label=\"10 others\" data-value=\"55\""))
+        #expect(capped.components(separatedBy: "width=\"500\"").count - 1 == 2)
         #expect(SVGChart.bars([], id: "e", title: "t").contains("nothing counted"))
         // Lines: a polyline per series, a dot for one point, a legend for several series.
         let two = SVGChart.lines([.init(name: "rank 0", points: [(1, 10), (2, 20)]), .init(name: "rank 1", points: [(1.5, 5)])],
@@ -39,7 +40,7 @@ import Testing
         #expect(SVGChart.lines([], id: "n", title: "t", xLabel: "s", yLabel: "y").contains("no points"))
         // Non-finite values are not drawn (no NaN in the SVG).
         #expect(!SVGChart.lines([.init(name: "a", points: [(.nan, 1), (1, .infinity), (2, 3)])], id: "f", title: "t", xLabel: "", yLabel: "").contains("nan"))
-        #expect(SVGChart.niceCeiling(0) == 1 && SVGChart.niceCeiling(7) == 10 && SVGChart.niceCeiling(130) == 200 && abs(SVGChart.niceCeiling(0.22) - 0.25) < 1e-12)
+        #expect(SVGChart.niceCeiling(0) == 1 && SVGChart.niceCeiling(7) == 8 && SVGChart.niceCeiling(130) == 200 && abs(SVGChart.niceCeiling(0.22) - 0.4) < 1e-12)
         #expect(SVGChart.format(64) == "64" && SVGChart.format(2.346) == "2.35" && SVGChart.format(0.5) == "0.5" && SVGChart.format(.nan) == "0")
     }
 

@@ -248,7 +248,7 @@ public struct RunReport: Sendable {
 
         // Records.
         let conserved = recordsIn == recordsOut + rejected
-        h += "<section id=\"records\"><h2>Records</h2><table class=\"figures\">"
+        h += "<div class=\"columns\"><section id=\"records\"><h2>Records</h2><table class=\"figures\">"
         h += row("records in", id: "records-in", recordsIn)
         h += row("records out", id: "records-out", recordsOut)
         h += row("rejected", id: "records-rejected", rejected)
@@ -268,36 +268,6 @@ public struct RunReport: Sendable {
                 h += "<tr data-reason=\"\(HTML.escape(reason))\"><td>\(HTML.escape(reason))</td><td class=\"num\">\(n)</td></tr>"
             }
             h += "</table>"
-        }
-        h += "</section>\n"
-
-        // Languages, as detect-language saw them (before any later filter).
-        let languages = tally("languages", stages: ["detect-language"])
-        h += "<section id=\"languages\"><h2>Languages</h2>"
-        if languages.isEmpty {
-            h += "<p class=\"muted\">No detect-language stage counted languages.</p>"
-        } else {
-            h += "<p class=\"muted\">Records per language as detect-language identified them (<span id=\"language-count\">\(languages.count)</span> languages; counted before later stages filter or reject).</p>"
-            h += SVGChart.bars(languages, id: "chart-languages", title: "records per language")
-        }
-        h += "</section>\n"
-
-        // Stages.
-        h += "<section id=\"stages\"><h2>Stages</h2><table id=\"stage-table\"><tr><th>stage</th><th>records in</th><th>rejected</th><th>seconds</th><th>counts</th></tr>"
-        var names = stageRuns.map(\.name)
-        for member in stages.members where !names.contains(member.key) { names.append(member.key) }
-        for name in names {
-            let run = stageRuns.first { $0.name == name }
-            h += "<tr data-stage=\"\(HTML.escape(name))\"><td>\(HTML.escape(name))</td>"
-            h += "<td class=\"num\" data-field=\"records_in\">\(run.map { String($0.records) } ?? "–")</td>"
-            h += "<td class=\"num\" data-field=\"rejected\">\(run.map { String($0.rejected) } ?? "–")</td>"
-            h += "<td class=\"num\" data-field=\"seconds\">\(run.map { SVGChart.format($0.seconds) } ?? "–")</td>"
-            h += "<td class=\"counts\">\(Self.describeCounts(stages[name]))</td></tr>"
-        }
-        h += "</table>"
-        let timed = stageRuns.filter { $0.seconds > 0 }
-        if !timed.isEmpty {
-            h += SVGChart.bars(timed.map { ($0.name, $0.seconds) }, id: "chart-stage-seconds", title: "seconds per stage")
         }
         h += "</section>\n"
 
@@ -325,6 +295,36 @@ public struct RunReport: Sendable {
                 h += "<tr><th>generated tokens/s (engine stages' time)</th><td id=\"tokens-per-second\" class=\"num\">\(SVGChart.format(Double(generated ?? 0) / engineSeconds))</td></tr>"
             }
             h += "</table>"
+        }
+        h += "</section></div>\n"
+
+        // Languages, as detect-language saw them (before any later filter).
+        let languages = tally("languages", stages: ["detect-language"])
+        h += "<section id=\"languages\"><h2>Languages</h2>"
+        if languages.isEmpty {
+            h += "<p class=\"muted\">No detect-language stage counted languages.</p>"
+        } else {
+            h += "<p class=\"muted\">Records per language as detect-language identified them (<span id=\"language-count\">\(languages.count)</span> languages; counted before later stages filter or reject).</p>"
+            h += SVGChart.bars(languages, id: "chart-languages", title: "records per language", maxBars: 24)
+        }
+        h += "</section>\n"
+
+        // Stages.
+        h += "<section id=\"stages\"><h2>Stages</h2><table id=\"stage-table\"><tr><th>stage</th><th>records in</th><th>rejected</th><th>seconds</th><th>counts</th></tr>"
+        var names = stageRuns.map(\.name)
+        for member in stages.members where !names.contains(member.key) { names.append(member.key) }
+        for name in names {
+            let run = stageRuns.first { $0.name == name }
+            h += "<tr data-stage=\"\(HTML.escape(name))\"><td>\(HTML.escape(name))</td>"
+            h += "<td class=\"num\" data-field=\"records_in\">\(run.map { String($0.records) } ?? "–")</td>"
+            h += "<td class=\"num\" data-field=\"rejected\">\(run.map { String($0.rejected) } ?? "–")</td>"
+            h += "<td class=\"num\" data-field=\"seconds\">\(run.map { SVGChart.format($0.seconds) } ?? "–")</td>"
+            h += "<td class=\"counts\">\(Self.describeCounts(stages[name]))</td></tr>"
+        }
+        h += "</table>"
+        let timed = stageRuns.filter { $0.seconds > 0 }
+        if !timed.isEmpty {
+            h += SVGChart.bars(timed.map { ($0.name, $0.seconds) }, id: "chart-stage-seconds", title: "seconds per stage")
         }
         h += "</section>\n"
 
@@ -395,17 +395,22 @@ public struct RunReport: Sendable {
         "<tr><th>\(HTML.escape(label))</th><td id=\"\(id)\" class=\"num\">\(n)</td></tr>"
     }
 
-    /// A stage's counts on one line: numbers as `name n`, tallies as their five largest entries.
+    /// A stage's counts on one line: numbers as `name n`, tallies as their five largest entries
+    /// (entries at zero and empty tallies are left out: a stage names all it could count).
     static func describeCounts(_ value: JSONValue?) -> String {
-        guard let object = value?.objectValue, !object.members.isEmpty else { return "<span class=\"muted\">none</span>" }
-        return object.members.map { m -> String in
+        let none = "<span class=\"muted\">none</span>"
+        guard let object = value?.objectValue else { return none }
+        let parts = object.members.compactMap { m -> String? in
             if let tally = m.value.objectValue {
-                let top = tally.members.compactMap { e in int(e.value).map { (e.key, $0) } }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+                let top = tally.members.compactMap { e in int(e.value).map { (e.key, $0) } }.filter { $0.1 != 0 }
+                    .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+                if top.isEmpty { return nil }
                 let shown = top.prefix(5).map { "\(HTML.escape($0.0)) \($0.1)" }.joined(separator: ", ")
                 return "<b>\(HTML.escape(m.key))</b>: {\(shown)\(top.count > 5 ? ", … \(top.count - 5) more" : "")}"
             }
             return "<b>\(HTML.escape(m.key))</b> \(HTML.escape(text(m.value)))"
-        }.joined(separator: "; ")
+        }
+        return parts.isEmpty ? none : parts.joined(separator: "; ")
     }
 
     /// A setting or count as text (still to be escaped).
@@ -433,7 +438,7 @@ public struct RunReport: Sendable {
         h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;border-bottom:1px solid #d5dbe3;padding-bottom:3px;margin-top:26px}h3{font-size:14px}
         table{border-collapse:collapse;margin:6px 0}th,td{padding:3px 10px;border-bottom:1px solid #eef1f5;text-align:left;vertical-align:top}
         th{font-weight:600;color:#445}td.num{text-align:right;font-variant-numeric:tabular-nums}
-        .figures td{min-width:90px}.muted{color:#6b7785}.note{background:#fff6db;border:1px solid #f0d98a;padding:6px 10px}
+        .figures td{min-width:90px}.columns{display:flex;gap:40px;flex-wrap:wrap}.columns section{flex:1;min-width:300px}.muted{color:#6b7785}.note{background:#fff6db;border:1px solid #f0d98a;padding:6px 10px}
         .ok{color:#2f7d45}.bad{color:#b0413e;font-weight:700}td.counts{font-size:12px;color:#445;max-width:520px}
         pre{background:#f5f7fa;border:1px solid #e1e6ec;padding:10px;overflow-x:auto;font-size:12px;white-space:pre-wrap}
         svg.chart{display:block;margin:8px 0;font-size:12px}svg text{fill:#1d2733}svg .tick{fill:#556;font-size:11px}

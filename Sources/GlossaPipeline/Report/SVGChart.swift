@@ -36,13 +36,14 @@ public enum SVGChart {
     public static func bars(_ items: [(label: String, value: Double)], id: String, title: String, maxBars: Int = 30,
                             width: Int = 760) -> String {
         var shown = Array(items.prefix(maxBars))
+        // The scale is that of the bars shown one by one: a summed tail would dwarf them.
+        let largest = shown.map { $0.value }.filter(\.isFinite).max() ?? 0
         if items.count > maxBars {
             shown.append(("\(items.count - maxBars) others", items.dropFirst(maxBars).reduce(0) { $0 + $1.value }))
         }
-        let rowHeight = 22, top = 8, labelWidth = 170, valueWidth = 80
+        let rowHeight = 19, top = 6, labelWidth = 170, valueWidth = 80
         let height = top * 2 + max(1, shown.count) * rowHeight
         let barSpace = Double(width - labelWidth - valueWidth - 10)
-        let largest = shown.map { $0.value }.filter(\.isFinite).max() ?? 0
         var svg = "<svg id=\"\(HTML.escape(id))\" class=\"chart\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">"
         svg += "<title>\(HTML.escape(title))</title>"
         if shown.isEmpty {
@@ -51,12 +52,14 @@ public enum SVGChart {
         for (i, item) in shown.enumerated() {
             let y = top + i * rowHeight
             let value = item.value.isFinite ? max(0, item.value) : 0
-            let length = largest > 0 ? barSpace * value / largest : 0
+            let isTail = items.count > maxBars && i == maxBars
+            // The tail's bar stops at the longest one's length (its value is written beside it).
+            let length = largest > 0 ? min(barSpace, barSpace * value / largest) : 0
             let label = item.label.count > 24 ? String(item.label.prefix(23)) + "…" : item.label
             svg += "<g class=\"bar\" data-label=\"\(HTML.escape(item.label))\" data-value=\"\(format(value))\">"
-            svg += "<text x=\"\(labelWidth - 6)\" y=\"\(y + 15)\" text-anchor=\"end\">\(HTML.escape(label))</text>"
-            svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(format(max(length, value > 0 ? 1 : 0)))\" height=\"\(rowHeight - 6)\" fill=\"\(palette[0])\"/>"
-            svg += "<text x=\"\(format(Double(labelWidth) + length + 5))\" y=\"\(y + 15)\">\(format(value))</text></g>"
+            svg += "<text x=\"\(labelWidth - 6)\" y=\"\(y + 13)\" text-anchor=\"end\">\(HTML.escape(label))</text>"
+            svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(format(max(length, value > 0 ? 1 : 0)))\" height=\"\(rowHeight - 5)\" fill=\"\(isTail ? "#9aa5b1" : palette[0])\"/>"
+            svg += "<text x=\"\(format(Double(labelWidth) + length + 5))\" y=\"\(y + 13)\">\(format(value))</text></g>"
         }
         return svg + "</svg>"
     }
@@ -117,11 +120,12 @@ public enum SVGChart {
         return svg + "</svg>"
     }
 
-    /// The smallest 1, 2, 2.5 or 5 times a power of ten at or above `x` (an axis's end).
+    /// The smallest 1, 2, 4, 6 or 8 times a power of ten at or above `x` (an axis's end): its
+    /// quarters, the ticks, are short numbers (0.5, 1, 1.5, 2).
     static func niceCeiling(_ x: Double) -> Double {
         guard x.isFinite, x > 0 else { return 1 }
         let power = pow(10, floor(log10(x)))
-        for step in [1, 2, 2.5, 5, 10] where step * power >= x * (1 - 1e-12) { return step * power }
+        for step in [1.0, 2, 4, 6, 8, 10] where step * power >= x * (1 - 1e-12) { return step * power }
         return 10 * power
     }
 
