@@ -191,6 +191,37 @@ import Testing
         #expect(dom.contains("data-stage=\"filter\"") && !dom.contains("id=\"engine-tokens\""))
     }
 
+    /// Each rank writes the report from the manifests there so far: the last one's is complete.
+    @Test func lastRankWritesTheWholeRunsReport() throws {
+        let scratch = try Scratch()
+        let source = try Self.sampleInput(scratch, count: 8)
+        let inputs = try (0..<4).map { i -> String in
+            let path = scratch.path("in-\(i).jsonl")
+            try FileManager.default.copyItem(atPath: source, toPath: path)
+            return path
+        }
+        let out = scratch.path("out")
+        let config = try PipelineConfig.parse("""
+            name: two-ranks
+            input:
+              paths: [\(inputs.joined(separator: ", "))]
+            stages:
+              - normalize: {}
+            output:
+              dir: \(out)
+            """, file: "ranks.yaml")
+        let first = try PipelineRunner(config: config, rank: 0, worldSize: 2, threads: 1).run()
+        let partial = try RunReport.load(directory: out)
+        #expect(partial.ranks.count == 1 && partial.recordsIn == first.recordsIn)
+        #expect(partial.notes.contains { $0.contains("ranks not finished") && $0.contains("1") })
+        let second = try PipelineRunner(config: config, rank: 1, worldSize: 2, threads: 1).run()
+        let html = try String(contentsOfFile: RunReport.path(out), encoding: .utf8)
+        #expect(first.recordsIn + second.recordsIn == 32)
+        #expect(html.contains("id=\"records-in\" class=\"num\">32<") && html.contains("id=\"ranks-reported\">2<"))
+        #expect(!html.contains("ranks not finished") && html.contains("seconds (all ranks)"))
+        #expect(html.contains("data-stage=\"normalize\"><td>normalize</td><td class=\"num\" data-field=\"records_in\">32<"))
+    }
+
     @Test func reportCommandRebuildsAndRefusesMalformedManifests() throws {
         let scratch = try Scratch()
         let out = scratch.path("out")

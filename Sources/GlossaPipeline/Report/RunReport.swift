@@ -310,7 +310,9 @@ public struct RunReport: Sendable {
         h += "</section>\n"
 
         // Stages.
-        h += "<section id=\"stages\"><h2>Stages</h2><table id=\"stage-table\"><tr><th>stage</th><th>records in</th><th>rejected</th><th>seconds</th><th>counts</th></tr>"
+        // With several ranks a stage's seconds are summed over them (time spent, not elapsed).
+        let secondsHeader = ranks.count > 1 ? "seconds (all ranks)" : "seconds"
+        h += "<section id=\"stages\"><h2>Stages</h2><table id=\"stage-table\"><tr><th>stage</th><th>records in</th><th>rejected</th><th>\(secondsHeader)</th><th>counts</th></tr>"
         var names = stageRuns.map(\.name)
         for member in stages.members where !names.contains(member.key) { names.append(member.key) }
         for name in names {
