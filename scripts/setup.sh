@@ -7,7 +7,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ASSETS="${GLOSSA_ASSETS:-$ROOT/assets}"
 
 # slurm-wlm + munge: the single-node Slurm that scripts/test-slurm.sh starts for the array test.
-APT_PACKAGES=(libicu-dev libopenblas-dev libzstd-dev zstd zlib1g-dev pkg-config unicode-data bzip2 slurm-wlm munge)
+# chromium + fonts-dejavu-core + python3: the run-report test renders report.html headless
+# (screenshot and DOM) and counts the screenshot's pixels.
+APT_PACKAGES=(libicu-dev libopenblas-dev libzstd-dev zstd zlib1g-dev pkg-config unicode-data bzip2 slurm-wlm munge
+  chromium fonts-dejavu-core python3)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

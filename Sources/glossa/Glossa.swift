@@ -9,8 +9,8 @@ struct Glossa: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "glossa",
         abstract: "Multilingual text through batch pipelines with an in-process Qwen LLM.",
-        version: "0.1.0",
-        subcommands: [RunCommand.self, ServeCommand.self, StatusCommand.self, NormalizeCommand.self, DetectCommand.self, TranslateCommand.self, ClassifyCommand.self, ExtractCommand.self, LanguagesCommand.self, GenerateCommand.self, ModelCommand.self, BenchCommand.self, InfoCommand.self]
+        version: GlossaVersion.current,
+        subcommands: [RunCommand.self, ServeCommand.self, StatusCommand.self, ReportCommand.self, NormalizeCommand.self, DetectCommand.self, TranslateCommand.self, ClassifyCommand.self, ExtractCommand.self, LanguagesCommand.self, GenerateCommand.self, ModelCommand.self, BenchCommand.self, InfoCommand.self]
     )
 
     /// The engine's process-wide settings come first: they must be in place before any model is

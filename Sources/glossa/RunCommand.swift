@@ -102,7 +102,7 @@ struct RunCommand: ParsableCommand {
             printError("  qa flags (\(member.key)): " + flags.map { "\($0.key) \($0.value.numberText)" }.joined(separator: ", ")
                        + " — see metadata.qa of the records")
         }
-        printError("  output: \(config.output.directory) (\(report.shards.count) shards, manifest-rank-\(me).json)")
+        printError("  output: \(config.output.directory) (\(report.shards.count) shards, manifest-rank-\(me).json, report.html)")
         if !report.isConserved { throw ExitCode(3) }
     }
 }

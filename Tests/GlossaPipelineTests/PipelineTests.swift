@@ -212,11 +212,13 @@ import Testing
         return out
     }
 
-    /// A manifest without its fingerprint (it hashes the YAML, whose output.dir differs).
+    /// A manifest without its fingerprint (it hashes the YAML, whose output.dir differs) and
+    /// its times.
     func manifest(_ data: Data?) throws -> JSONObject {
         let bytes = try #require(data)
         var object = try #require(try JSONParser.parse(String(decoding: bytes, as: UTF8.self)).value.objectValue)
         object["fingerprint"] = nil
+        for key in Manifest.timingKeys { object[key] = nil }
         return object
     }
 
@@ -412,11 +414,12 @@ import Testing
         #expect(resumed.recordsIn == expected.recordsIn && resumed.stages == expected.stages)
         #expect(resumed.shards.map(\.sha256) == expected.shards.map(\.sha256))
         // The manifests agree on everything but the fingerprint (a hash of the YAML, whose
-        // output.dir differs): shards, counts, stage totals.
+        // output.dir differs) and times: shards, counts, stage totals.
         let manifests = try [clean, stopped].map { dir -> JSONObject in
             let data = try #require(FileManager.default.contents(atPath: dir + "/manifest-rank-0.json"))
             var object = try #require(try JSONParser.parse(String(decoding: data, as: UTF8.self)).value.objectValue)
             object["fingerprint"] = nil
+            for key in Manifest.timingKeys { object[key] = nil }
             return object
         }
         #expect(manifests[0] == manifests[1])

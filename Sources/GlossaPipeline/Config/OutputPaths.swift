@@ -6,9 +6,9 @@ import Glibc
 /// Rules for where a run may write: which output directories are acceptable, which names
 /// inside them belong to the runner, and whether two output files are the same file.
 public enum OutputPaths {
-    /// Top-level names the runner owns inside an output directory: its state (`.glossa/`) and
-    /// the rejects shards (`rejects/`). Outputs never land there.
-    public static let reservedNames: Set<String> = [".glossa", "rejects"]
+    /// Top-level names the runner owns inside an output directory: its state (`.glossa/`),
+    /// the rejects shards (`rejects/`) and the run report (`report.html`). Outputs never land there.
+    public static let reservedNames: Set<String> = [".glossa", "rejects", "report.html"]
     /// Manifests sit at the top level as `manifest-rank-R.json`.
     static let manifestPrefix = "manifest-rank-"
 
@@ -25,11 +25,11 @@ public enum OutputPaths {
     }
 
     /// Why an output path template may not be used, or nil: its first component must not be
-    /// one the runner owns (`.glossa/`, `rejects/`, `manifest-rank-*`).
+    /// one the runner owns (`.glossa/`, `rejects/`, `report.html`, `manifest-rank-*`).
     public static func templateProblem(_ template: String) -> String? {
         guard let first = template.split(separator: "/").first(where: { $0 != "." }).map(String.init) else { return nil }
         if reservedNames.contains(first) || first.hasPrefix(manifestPrefix) {
-            return "output.path '\(template)' starts with '\(first)', which glossa keeps for its own files (.glossa/, rejects/, manifest-rank-*); choose another folder or name"
+            return "output.path '\(template)' starts with '\(first)', which glossa keeps for its own files (.glossa/, rejects/, report.html, manifest-rank-*); choose another folder or name"
         }
         return nil
     }

@@ -26,6 +26,8 @@ struct UnitMarker {
     var rejectReasons: [String: Int] = [:]
     var shards: [ShardInfo] = []
     var stages: [(String, JSONValue)] = []
+    /// Records each stage saw and rejected, and the seconds it took (for the run report).
+    var stageRuns: [StageRun] = []
     /// Checkpoints of segments: input lines read when the segment ended, and whether the input
     /// ended with it.
     var endLine = 0
@@ -52,6 +54,8 @@ struct UnitMarker {
             for member in r.members { if case let .number(n) = member.value { m.rejectReasons[member.key] = Int(n) ?? 0 } }
         }
         m.shards = shards.compactMap(ShardInfo.init(json:))
+        // Markers written before stage runs were kept have none: the report shows no times then.
+        if case let .object(runs)? = object["stage_runs"] { m.stageRuns = runs.members.compactMap(StageRun.init(json:)) }
         m.endLine = int("end_line")
         if case .bool(let last)? = object["last"] { m.isLast = last }
         return m
@@ -65,6 +69,7 @@ struct UnitMarker {
             "reject_reasons": .object(JSONObject(counts: rejectReasons)),
             "shards": .array(shards.map(\.json)),
             "stages": .object(JSONObject(stages.map { .init(key: $0.0, value: $0.1) })),
+            "stage_runs": .object(JSONObject(stageRuns.map { .init(key: $0.name, value: $0.json) })),
             "end_line": .number(String(endLine)), "last": .bool(isLast),
         ])
         let sink = try AtomicFileSink(path: path, temporaryDirectory: temporaryDirectory)
@@ -87,7 +92,53 @@ extension UnitMarker {
             if let i = merged.firstIndex(where: { $0.0 == name }) { merged[i].1 = mergeCounts(merged[i].1, counts) } else { merged.append((name, counts)) }
         }
         stages = merged
+        stageRuns.merge(m.stageRuns)
         endLine = m.endLine
         isLast = m.isLast
+    }
+}
+
+/// What one stage did over some records: how many reached it (not rejected before), how many
+/// it rejected, and the seconds spent in its `process` calls. Kept apart from the stage's own
+/// counts (`stages`): those are identical on every run of the same input, a time never is.
+public struct StageRun: Sendable, Equatable {
+    public var name: String
+    public var records = 0, rejected = 0
+    public var seconds = 0.0
+
+    public init(name: String, records: Int = 0, rejected: Int = 0, seconds: Double = 0) {
+        self.name = name
+        self.records = records
+        self.rejected = rejected
+        self.seconds = seconds
+    }
+
+    /// Read from a marker member; nil when it is not an object (a damaged marker loses times, not counts).
+    init?(json member: JSONObject.Member) {
+        guard case let .object(o) = member.value else { return nil }
+        name = member.key
+        if case let .number(n)? = o["records"] { records = Int(n) ?? 0 }
+        if case let .number(n)? = o["rejected"] { rejected = Int(n) ?? 0 }
+        if case let .number(n)? = o["seconds"] { seconds = Double(n) ?? 0 }
+    }
+
+    var json: JSONValue {
+        .object(JSONObject(["records": .number(String(records)), "rejected": .number(String(rejected)),
+                            "seconds": .number(String((seconds * 1e4).rounded() / 1e4))]))
+    }
+}
+
+extension [StageRun] {
+    /// Adds `other` stage by stage (by name, as stage counts are merged); new stages go last.
+    mutating func merge(_ other: [StageRun]) {
+        for run in other {
+            if let i = firstIndex(where: { $0.name == run.name }) {
+                self[i].records += run.records
+                self[i].rejected += run.rejected
+                self[i].seconds += run.seconds
+            } else {
+                append(run)
+            }
+        }
     }
 }

@@ -21,6 +21,12 @@ public final class PipelineRunner {
         public var shards: [ShardInfo] = []
         /// Counts per stage, summed over units (finished earlier or now).
         public var stages = JSONObject()
+        /// Records each stage saw and rejected and its seconds, summed over units as `stages` is.
+        public var stageRuns: [StageRun] = []
+        /// This run's progress, batch by batch (not that of units finished by an earlier run).
+        public var timeline = RunTimeline()
+        /// When this run started (wall clock: the report lines up the ranks' timelines by it).
+        public var startedAt = Date()
         /// Bytes read and written (before compression) by this run (not by resumed units).
         public var bytesIn = 0, bytesOut = 0
         public var seconds = 0.0
@@ -49,6 +55,9 @@ public final class PipelineRunner {
     /// reports its threads there, so that a refused run prints only its error).
     public var started: (() -> Void)?
     private var segmentsCommitted = 0
+    /// Filled batch by batch while `run()` goes; copied into its report.
+    private var timeline = RunTimeline()
+    private var runStarted = 0.0
     private let stages: [any PipelineStage]
     /// The model the engine stages share (nil until a stage asks for it, or with no engine stage).
     private var backend: InferenceBackend?
@@ -124,6 +133,9 @@ public final class PipelineRunner {
         if let file = config.output.file { return try run(into: file) }
         let started = Date()
         var report = Report()
+        report.startedAt = started
+        timeline = RunTimeline()
+        runStarted = System.monotonicSeconds()
         let directory = config.output.directory
         if let problem = OutputPaths.directoryProblem(directory) { throw GlossaError.invalidArgument(problem) }
         if let problem = OutputPaths.templateProblem(config.output.path) { throw GlossaError.invalidArgument(problem) }
@@ -160,7 +172,15 @@ public final class PipelineRunner {
             log("unit \(index) \(unit): \(done.recordsIn) in, \(done.recordsOut) out, \(done.rejected) rejected")
         }
         report.seconds = Date().timeIntervalSince(started)
-        try Manifest.write(report, config: config, rank: rank, worldSize: worldSize, temporaryDirectory: temporaryDirectory)
+        report.timeline = timeline
+        try Manifest.write(report, config: config, rank: rank, worldSize: worldSize, threads: threads,
+                           usesEngine: stages.contains { $0.usesEngine }, temporaryDirectory: temporaryDirectory)
+        // The report merges every rank's manifest found so far, so the last rank to finish
+        // writes the complete one. The records are safe by now: a report that cannot be
+        // written is said, not a failed run (`glossa report OUTPUT_DIR` writes it again).
+        do { try RunReport.write(directory: directory, temporaryDirectory: temporaryDirectory) } catch {
+            log("report.html not written: \(error)")
+        }
         return report
     }
 
@@ -168,6 +188,7 @@ public final class PipelineRunner {
     /// starts over).
     private func run(into file: FileOutput) throws -> Report {
         let started = System.monotonicSeconds()
+        runStarted = started
         guard !config.input.paths.isEmpty else { throw GlossaError.invalidArgument("no input files given") }
         var report = Report()
         let destination = try FileDestination(file)
@@ -254,6 +275,7 @@ public final class PipelineRunner {
         let isText = config.input.format.isText(path: lines.path)
         let inputName = (lines.path as NSString).lastPathComponent
         var stats = stages.map(\.emptyStats)
+        var runs = stages.map { StageRun(name: $0.name) }
         var batch: [Pending] = []
         var batchBytes = 0
         // Engine stages fill the engine's batch; a pipeline of record stages alone reads
@@ -281,7 +303,21 @@ public final class PipelineRunner {
             }
             batchBytes = 0
             var records = batch.map(\.record)
-            for (s, stage) in stages.enumerated() { try stage.process(&records, stats: &stats[s], threads: threads) }
+            let tokensBefore = stats.reduce((0, 0)) { ($0.0 + $1["prompt_tokens"], $0.1 + $1["generated_tokens"]) }
+            var live = records.reduce(0) { $0 + ($1.rejection == nil ? 1 : 0) }
+            for (s, stage) in stages.enumerated() {
+                let t0 = System.monotonicSeconds()
+                try stage.process(&records, stats: &stats[s], threads: threads)
+                runs[s].seconds += System.monotonicSeconds() - t0
+                let left = records.reduce(0) { $0 + ($1.rejection == nil ? 1 : 0) }
+                runs[s].records += live
+                runs[s].rejected += live - left
+                live = left
+            }
+            // Engine stages count their tokens (translate, extract); the timeline takes the batch's.
+            let tokensAfter = stats.reduce((0, 0)) { ($0.0 + $1["prompt_tokens"], $0.1 + $1["generated_tokens"]) }
+            timeline.add(seconds: System.monotonicSeconds() - runStarted, records: records.count,
+                         promptTokens: tokensAfter.0 - tokensBefore.0, generatedTokens: tokensAfter.1 - tokensBefore.1)
             // Kept records are serialized on all threads too; the writer takes them in order.
             var serialized = [[UInt8]](repeating: [], count: records.count)
             let processed = records
@@ -343,6 +379,8 @@ public final class PipelineRunner {
             throw error
         }
         counts.stages = zip(stages, stats).map { ($0.name, $1.json) }
+        counts.stageRuns = []
+        counts.stageRuns.merge(runs)
     }
 }
 
@@ -353,5 +391,6 @@ extension PipelineRunner.Report {
         rejectReasons.merge(m.rejectReasons, uniquingKeysWith: +)
         shards += m.shards
         for (name, counts) in m.stages { stages[name] = stages[name].map { mergeCounts($0, counts) } ?? counts }
+        stageRuns.merge(m.stageRuns)
     }
 }

@@ -98,11 +98,11 @@ public struct RunFingerprint: Equatable, Sendable {
     }
 
     /// Removes an earlier run's files: shards matching the output template or the rejects
-    /// template, manifests, and the runner's state (`.glossa/`, except the lock held now and
+    /// template, manifests, the run report, and the runner's state (`.glossa/`, except the lock held now and
     /// this rank's fresh scratch folder). Other files in the directory are left alone.
     static func clear(_ directory: String, config: PipelineConfig) throws {
         let fm = FileManager.default
-        let patterns = [config.output.path, "rejects/part-${rank}-${shard}.jsonl.zst", OutputPaths.manifestPrefix + "*.json"].map { template in
+        let patterns = [config.output.path, "rejects/part-${rank}-${shard}.jsonl.zst", OutputPaths.manifestPrefix + "*.json", "report.html"].map { template in
             template.replacingOccurrences(of: "${rank}", with: "*").replacingOccurrences(of: "${shard}", with: "*")
                 .replacingOccurrences(of: "${language}", with: "*")
         }

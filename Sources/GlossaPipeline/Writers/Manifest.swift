@@ -1,23 +1,57 @@
 import Foundation
 
 /// `manifest-rank-R.json`: what one rank of a run produced — counts, reject reasons, each
-/// stage's counts and every shard with its records, bytes and SHA-256. Written atomically
-/// when the rank finishes; `glossa status` and `glossa run`'s summary read it.
+/// stage's counts and every shard with its records, bytes and SHA-256; also the engine
+/// settings, times (per stage, and a timeline of the run) and Glossa's version, for the run
+/// report. Written atomically when the rank finishes; `glossa status`, `glossa run`'s summary
+/// and `report.html` (RunReport) read it.
 public enum Manifest {
     static func path(_ directory: String, rank: Int) -> String { "\(directory)/manifest-rank-\(rank).json" }
 
-    static func write(_ report: PipelineRunner.Report, config: PipelineConfig, rank: Int, worldSize: Int, temporaryDirectory: String) throws {
+    /// Keys whose values differ from run to run of the same input (times): everything else in
+    /// a manifest is the same for a resumed or a re-run.
+    public static let timingKeys = ["started_at", "finished_at", "seconds", "stage_seconds", "timeline"]
+
+    static func write(_ report: PipelineRunner.Report, config: PipelineConfig, rank: Int, worldSize: Int, threads: Int,
+                      usesEngine: Bool, temporaryDirectory: String) throws {
+        func number(_ n: Int) -> JSONValue { .number(String(n)) }
+        func seconds(_ x: Double) -> JSONValue { .number(String((x * 1e3).rounded() / 1e3)) }
+        let e = config.engine
+        var engine = JSONObject([
+            "used": .bool(usesEngine), "backend": .string(e.backend.rawValue), "model": .string(e.model),
+            "threads": number(threads), "batch_records": number(e.batchRecords),
+        ])
+        switch e.backend {
+        case .embedded:
+            engine["kv_cache"] = .string(e.kvCache?.rawValue ?? "model default")
+            engine["kv_budget_tokens"] = number(e.kvBudgetTokens)
+            engine["step_tokens"] = number(e.stepTokens)
+        case .remote:
+            // The server's address, never its key.
+            engine["url"] = e.url.map(JSONValue.string) ?? .null
+            engine["concurrency"] = number(e.concurrency)
+        }
         let manifest = JSONObject([
             "pipeline": .string(config.name),
             "fingerprint": .string(config.fingerprint),
-            "rank": .number(String(rank)),
-            "world_size": .number(String(worldSize)),
-            "units": .number(String(report.units)),
-            "records_in": .number(String(report.recordsIn)),
-            "records_out": .number(String(report.recordsOut)),
-            "rejected": .number(String(report.rejected)),
+            "glossa_version": .string(GlossaVersion.current),
+            "rank": number(rank),
+            "world_size": number(worldSize),
+            "units": number(report.units),
+            "records_in": number(report.recordsIn),
+            "records_out": number(report.recordsOut),
+            "rejected": number(report.rejected),
             "reject_reasons": .object(JSONObject(counts: report.rejectReasons)),
             "stages": .object(report.stages),
+            "stage_records": .object(JSONObject(report.stageRuns.map {
+                .init(key: $0.name, value: .object(JSONObject(["records_in": number($0.records), "rejected": number($0.rejected)])))
+            })),
+            "engine": .object(engine),
+            "started_at": seconds(report.startedAt.timeIntervalSince1970),
+            "finished_at": seconds(report.startedAt.timeIntervalSince1970 + report.seconds),
+            "seconds": seconds(report.seconds),
+            "stage_seconds": .object(JSONObject(report.stageRuns.map { .init(key: $0.name, value: seconds($0.seconds)) })),
+            "timeline": report.timeline.json,
             "shards": .array(report.shards.map(\.json)),
         ])
         let sink = try AtomicFileSink(path: path(config.output.directory, rank: rank), temporaryDirectory: temporaryDirectory)
