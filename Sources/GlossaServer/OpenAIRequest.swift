@@ -45,6 +45,10 @@ struct CompletionRequest {
     var model: String?
     /// The shape the answer must have, when the body asks for one (compiled by the server).
     var constraint: Constraint.Kind?
+    /// vLLM's `return_tokens_as_token_ids`: chat log-probabilities name tokens `token_id:N`,
+    /// so a client without the tokenizer still gets exact ids (the generate stage's remote
+    /// logprobs).
+    var tokensAsIDs = false
 
     /// The body must be a JSON object; unknown fields are ignored, as OpenAI-compatible servers do.
     init(kind: Kind, body: JSONObject) throws(APIError) {
@@ -72,6 +76,7 @@ struct CompletionRequest {
             let newer = try f.int("max_completion_tokens", min: 0), older = try f.int("max_tokens", min: 0)
             generation.maxTokens = newer ?? older ?? 512
             if try f.bool("logprobs") == true { generation.logprobs = try f.int("top_logprobs", min: 0, max: 20) ?? 0 }
+            tokensAsIDs = try f.bool("return_tokens_as_token_ids") ?? false
             if case let .object(kwargs)? = body["chat_template_kwargs"] {
                 if let thinking = try Fields(kwargs).bool("enable_thinking") { generation.enableThinking = thinking }
             }

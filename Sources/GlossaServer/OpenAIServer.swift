@@ -417,12 +417,13 @@ public final class OpenAIServer: Sendable {
         func text(_ id: Int) -> String { String(decoding: tokenizer.bytes(of: id), as: UTF8.self) }
         func number(_ x: Float) -> JSONValue { .number(x.isFinite ? String(x) : "-9999.0") }
         if r.kind == .chat {
+            func name(_ id: Int) -> String { r.tokensAsIDs ? "token_id:\(id)" : text(id) }
             return .object(JSONObject(["content": .array(generated.map { entry in
                 .object(JSONObject([
-                    "token": .string(text(entry.token)), "logprob": number(entry.logprob),
+                    "token": .string(name(entry.token)), "logprob": number(entry.logprob),
                     "bytes": .array(tokenizer.bytes(of: entry.token).map { .number(String($0)) }),
                     "top_logprobs": .array(entry.top.map { alt in
-                        .object(JSONObject(["token": .string(text(alt.token)), "logprob": number(alt.logprob),
+                        .object(JSONObject(["token": .string(name(alt.token)), "logprob": number(alt.logprob),
                                             "bytes": .array(tokenizer.bytes(of: alt.token).map { .number(String($0)) })]))
                     }),
                 ]))

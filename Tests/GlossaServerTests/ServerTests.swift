@@ -331,6 +331,34 @@ func events(_ body: String) -> [String] {
         }
     }
 
+    /// The generate stage over the server: sampled answers (seed + i), top-3 log-probabilities
+    /// with token ids (`return_tokens_as_token_ids`), the same records as the embedded engine's.
+    @Test func generationWithLogprobsIsTheSameEmbeddedOrRemote() async throws {
+        let (dir, input) = try scratchWithTickets(2, "generate")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func yaml(_ output: String, _ engine: String) -> String {
+            """
+            name: generate-remote
+            input: {paths: [\(input)]}
+            stages:
+              - generate: {template: "Title: {title}", n: 2, temperature: 0.8, top_k: 20, seed: 3, max_tokens: 8, logprobs: 3}
+            output:
+              dir: \(output)
+              path: "part-${rank}-${shard}.jsonl.zst"
+            engine:
+            \(engine)
+            """
+        }
+        let embedded = try await run(yaml(dir + "/embedded", "  model: default"), at: dir + "/embedded.yaml")
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let remote = try await run(yaml(dir + "/remote", "  backend: remote\n  url: \(server.baseURL)/v1\n  model: \(servedName)"), at: dir + "/remote.yaml")
+        #expect(embedded.recordsOut == 2 && remote.recordsOut == 2, "\(remote.rejectReasons)")
+        let a = try records(dir + "/embedded"), b = try records(dir + "/remote")
+        #expect(a.count == 2 && a == b)
+        #expect(a.first?["generations"]?.arrayValue?.first?.objectValue?["logprobs"] != nil)
+    }
+
     /// A server with room for one request answers 429 to the rest; the backend waits the
     /// Retry-After and tries again until every request is answered. A server that is not there is
     /// an error naming it, after the allowed retries.

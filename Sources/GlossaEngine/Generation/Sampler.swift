@@ -64,11 +64,22 @@ public struct Sampler: Sendable {
         }
         guard p.temperature > 0 else { return argmax(logits) }
         // Candidates by decreasing logit (ties: lower id first), cut by top-k.
-        var order = Array(logits.indices)
-        if p.topK > 0 && p.topK < order.count {
-            order = Array(order.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }.prefix(p.topK))
+        var order: [Int]
+        if p.topK > 0 && p.topK <= 64 && p.topK < logits.count {
+            // One pass with a small sorted buffer instead of sorting the whole vocabulary (150k
+            // tokens, milliseconds per token): the same k tokens in the same order, since a
+            // later (higher) id with an equal logit goes after the ones already there.
+            order = []
+            order.reserveCapacity(p.topK + 1)
+            for (i, x) in logits.enumerated() where order.count < p.topK || x > logits[order[order.count - 1]] {
+                let at = order.firstIndex { x > logits[$0] } ?? order.count
+                order.insert(i, at: at)
+                if order.count > p.topK { order.removeLast() }
+            }
         } else {
+            order = Array(logits.indices)
             order.sort { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
+            if p.topK > 0 && p.topK < order.count { order = Array(order.prefix(p.topK)) }
         }
         let maxLogit = logits[order[0]]
         var probs = order.map { Double(exp((logits[$0] - maxLogit) / p.temperature)) }

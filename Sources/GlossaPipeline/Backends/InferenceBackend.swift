@@ -51,6 +51,15 @@ public struct Completion: Sendable, Equatable {
     public var failureCode: String?
     /// The engine's repetition guard stopped the answer (it was looping).
     public var repeated = false
+    /// The thinking text, apart from `content` (nil when the model did not think).
+    public var reasoning: String?
+    /// Why the answer ended, as OpenAI names it (`stop`, `length`), or the engine's own
+    /// `repetition`, `cancelled`, `error`.
+    public var finishReason = "stop"
+    /// The generated token ids (thinking included; empty when the backend does not say).
+    public var tokens: [Int] = []
+    /// One entry per generated token when the request asked for `logprobs`.
+    public var logprobs: [TokenLogprob]?
 
     public init(content: String, generatedTokens: Int, promptTokens: Int = 0, failure: String? = nil, failureCode: String? = nil,
                 repeated: Bool = false) {
@@ -83,9 +92,14 @@ public final class EmbeddedBackend: InferenceBackend {
     }
 
     static func completion(_ out: GenerationOutput) -> Completion {
-        Completion(content: out.content, generatedTokens: out.tokens.count, promptTokens: out.promptTokens,
-                   failure: out.stopReason == .error ? out.error ?? "engine error" : nil, failureCode: out.refusal?.code,
-                   repeated: out.stopReason == .repetition)
+        var c = Completion(content: out.content, generatedTokens: out.tokens.count, promptTokens: out.promptTokens,
+                           failure: out.stopReason == .error ? out.error ?? "engine error" : nil, failureCode: out.refusal?.code,
+                           repeated: out.stopReason == .repetition)
+        c.reasoning = out.reasoning
+        c.finishReason = out.stopReason.rawValue
+        c.tokens = out.tokens
+        c.logprobs = out.logprobs
+        return c
     }
 
     public func classify(_ prompts: [[ChatMessage]], labels: [String]) -> [Result<Classifier.Result, Error>] {

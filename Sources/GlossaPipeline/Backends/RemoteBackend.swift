@@ -73,12 +73,27 @@ public final class RemoteBackend: InferenceBackend, @unchecked Sendable {
             try await mapConcurrently(bodies) { body in
                 do {
                     let answer = try await self.post("chat/completions", body)
-                    guard case let .array(choices)? = answer["choices"], let message = choices.first?.objectValue?["message"]?.objectValue else {
+                    guard case let .array(choices)? = answer["choices"], let choice = choices.first?.objectValue,
+                          let message = choice["message"]?.objectValue else {
                         throw RemoteError.badResponse(url: self.options.url, "no choices[0].message")
                     }
                     let tokens = answer["usage"]?.objectValue?["completion_tokens"].flatMap(Self.int) ?? 0
                     let prompt = answer["usage"]?.objectValue?["prompt_tokens"].flatMap(Self.int) ?? 0
-                    return Completion(content: message["content"]?.stringValue ?? "", generatedTokens: tokens, promptTokens: prompt)
+                    var completion = Completion(content: message["content"]?.stringValue ?? "", generatedTokens: tokens, promptTokens: prompt)
+                    // vLLM and SGLang name the thinking `reasoning_content`; some servers `reasoning`.
+                    completion.reasoning = (message["reasoning_content"] ?? message["reasoning"])?.stringValue
+                    completion.finishReason = choice["finish_reason"]?.stringValue ?? "stop"
+                    if body.objectValue?["logprobs"] == .bool(true) {
+                        switch Self.logprobs(choice["logprobs"]) {
+                        case let .success(entries):
+                            completion.logprobs = entries
+                            completion.tokens = entries.map(\.token)
+                        case let .failure(missing):
+                            completion.failure = missing.message
+                            completion.failureCode = "logprobs_unavailable"
+                        }
+                    }
+                    return completion
                 } catch let RemoteError.status(code, message, _) where code != 429 && code < 500 {
                     return Completion(content: "", generatedTokens: 0, failure: "server answered \(code): \(message)")
                 }
@@ -122,6 +137,44 @@ public final class RemoteBackend: InferenceBackend, @unchecked Sendable {
             let total = weights.reduce(0, +)
             return .success(Classifier.Result(labels: labels, probabilities: weights.map { $0 / total }))
         }
+    }
+
+    /// Why an answer's log-probabilities cannot be used (the record is rejected, the run goes on).
+    struct LogprobsMissing: Error { var message: String }
+
+    /// A chat choice's `logprobs.content` as entries with token ids. OpenAI's format names
+    /// tokens by their text, which cannot be mapped back to ids without the server's tokenizer,
+    /// so the request asks for vLLM's `return_tokens_as_token_ids` (tokens as `token_id:N`);
+    /// a server that ignores it fails the request for logprobs alone.
+    static func logprobs(_ value: JSONValue?) -> Result<[TokenLogprob], LogprobsMissing> {
+        guard case let .array(content)? = value?.objectValue?["content"] else {
+            return .failure(LogprobsMissing(message: "the server sent no logprobs.content (the generate stage's logprobs need an OpenAI-style chat logprobs answer)"))
+        }
+        func id(_ entry: JSONObject) -> Int? {
+            guard let text = entry["token"]?.stringValue, text.hasPrefix("token_id:") else { return nil }
+            return Int(text.dropFirst("token_id:".count))
+        }
+        func number(_ v: JSONValue?) -> Float? {
+            if case let .number(n)? = v { return Float(n) }
+            return nil
+        }
+        var out: [TokenLogprob] = []
+        for item in content {
+            guard let entry = item.objectValue, let token = id(entry), let logprob = number(entry["logprob"]) else {
+                return .failure(LogprobsMissing(message: "the server's logprobs do not name token ids: logprobs need a server that supports vLLM's return_tokens_as_token_ids"))
+            }
+            var top: [(token: Int, logprob: Float)] = []
+            if case let .array(alternatives)? = entry["top_logprobs"] {
+                for alt in alternatives {
+                    guard let a = alt.objectValue, let t = id(a), let l = number(a["logprob"]) else {
+                        return .failure(LogprobsMissing(message: "the server's top_logprobs do not name token ids (vLLM's return_tokens_as_token_ids)"))
+                    }
+                    top.append((t, l))
+                }
+            }
+            out.append(TokenLogprob(token: token, logprob: logprob, top: top))
+        }
+        return .success(out)
     }
 
     private func labelScore(_ answer: JSONObject, promptLength: Int) throws -> Double {
@@ -170,6 +223,11 @@ public final class RemoteBackend: InferenceBackend, @unchecked Sendable {
         if !r.stopStrings.isEmpty { body["stop"] = .array(r.stopStrings.map(JSONValue.string)) }
         body["chat_template_kwargs"] = .object(JSONObject(["enable_thinking": .bool(r.enableThinking)]))
         if let budget = r.thinkingBudget { body["thinking_budget"] = .number(String(budget)) }
+        if let k = r.logprobs {
+            body["logprobs"] = .bool(true)
+            body["top_logprobs"] = .number(String(k))
+            body["return_tokens_as_token_ids"] = .bool(true)
+        }
         // Constraints as OpenAI (schemas, JSON objects) or vLLM (the rest) take them.
         switch r.constraint?.kind {
         case nil: break

@@ -29,6 +29,7 @@ public enum StageRegistry {
         StageKind(TranslateOptions.self),
         StageKind(ClassifyOptions.self),
         StageKind(ExtractOptions.self),
+        StageKind(GenerateOptions.self),
     ]
 
     static func kind(named name: String) -> StageKind? {
