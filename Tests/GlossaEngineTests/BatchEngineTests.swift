@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GlossaEngine
+import GlossaTestSupport
 
 /// Continuous batching: outputs of a request do not depend on its neighbours.
 @Suite(.serialized) struct BatchEngineTests {
@@ -295,5 +296,21 @@ import Testing
         let engine = BatchEngine(model: model, stepTokens: 48)
         let together = engine.run(requests)
         for i in 0..<32 { #expect(engine.run([requests[i]])[0].tokens == together[i].tokens, "\(name) request \(i)") }
+    }
+}
+
+/// The vectorised normaliser of logprobs against a scalar Double sum, on rows shaped like
+/// logits (a peak, a long tail, very negative values), within its stated 1e-4.
+@Suite struct LogSumExpTests {
+    @Test func matchesTheDoubleSum() {
+        var generator = SeededGenerator(seed: 7)
+        for n in [1, 15, 16, 17, 1_000, 151_936] {
+            let row = (0..<n).map { i -> Float in i % 97 == 0 ? -200 : Float.random(in: -30...18, using: &generator) }
+            let m = row.max() ?? 0
+            let exact = Double(m) + log(row.reduce(0.0) { $0 + exp(Double($1 - m)) })
+            let fast = row.withUnsafeBufferPointer { LogSumExp.of($0) }
+            #expect(abs(fast - exact) < 1e-4, "n = \(n): \(fast) vs \(exact)")
+        }
+        #expect([Float]().withUnsafeBufferPointer { LogSumExp.of($0) } == -.infinity)
     }
 }

@@ -49,6 +49,63 @@ public struct RepetitionGuard: Sendable, Equatable {
     }
 }
 
+/// log(sum(exp(x))) over a row of logits, the normaliser of every logprob: 16 lanes at a
+/// time with a polynomial e^x (Cephes' expf: relative error below 2e-7), summed in Float per
+/// block of 1,024 (error below 1024 * 6e-8 = 6e-5 relative) and in Double across blocks, so
+/// log Z is within 1e-4 of the exact value — a fifth of the 1/2048 the packed logprobs keep.
+/// A scalar Double `exp` over the 151,936 entries took about 1.5 ms per generated token, on
+/// the engine thread.
+enum LogSumExp {
+    static func of(_ x: UnsafeBufferPointer<Float>) -> Double {
+        let n = x.count
+        guard n > 0, let base = x.baseAddress else { return -.infinity }
+        let lanes = n / 16 * 16
+        var m = -Float.infinity
+        var vm = SIMD16<Float>(repeating: -.infinity)
+        var i = 0
+        while i < lanes {
+            vm = pointwiseMax(vm, UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<Float>.self))
+            i += 16
+        }
+        m = vm.max()
+        for k in lanes..<n where x[k] > m { m = x[k] }
+        guard m.isFinite else { return Double(m) }
+        let vmax = SIMD16<Float>(repeating: m)
+        var total = 0.0
+        i = 0
+        while i < lanes {
+            let end = min(lanes, i + 1024)
+            var block = SIMD16<Float>(repeating: 0)
+            while i < end {
+                block += exp(UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<Float>.self) - vmax)
+                i += 16
+            }
+            total += Double(block.sum())
+        }
+        for k in lanes..<n { total += Foundation.exp(Double(x[k] - m)) }
+        return Double(m) + Foundation.log(total)
+    }
+
+    /// e^x for x <= 0 (what is left after subtracting the maximum), 16 lanes.
+    @inline(__always) static func exp(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        let x = v.replacing(with: -87, where: v .< -87)
+        // Rounding to an integer by adding 1.5 * 2^23: the integer lands in the low mantissa
+        // bits, read back without a float-to-int conversion (which Swift does lane by lane).
+        let shifted = x * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
+        let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+        var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_12e-1
+        let y = p * (r * r) + r + 1
+        let scale = (unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+        return y * unsafeBitCast(scale, to: SIMD16<Float>.self)
+    }
+}
+
 /// A token with its log-probability and, on request, the most likely alternatives at its place.
 public struct TokenLogprob: Sendable, Equatable {
     public var token: Int
@@ -68,11 +125,7 @@ public struct TokenLogprob: Sendable, Equatable {
     /// Log-softmax of `logits` at `token`, with the `top` most likely tokens (ties: lower id).
     public static func from<C: RandomAccessCollection>(_ logits: C, token: Int, top: Int) -> TokenLogprob where C.Element == Float, C.Index == Int {
         let base = logits.startIndex
-        var m = -Float.infinity
-        for x in logits where x > m { m = x }
-        var z = 0.0
-        for x in logits { z += exp(Double(x - m)) }
-        let logZ = Double(m) + log(z)
+        let logZ = logits.withContiguousStorageIfAvailable { LogSumExp.of($0) } ?? Array(logits).withUnsafeBufferPointer { LogSumExp.of($0) }
         var best: [(token: Int, logprob: Float)] = []
         if top > 0 {
             // A small sorted buffer: top is at most a few dozen.
