@@ -150,22 +150,28 @@ final class TranslateStage: PipelineStage {
             var translation = JSONObject()
             for field in fields.names {
                 guard let value = batch[i].object[field] else { continue }
+                // The texts to translate, each with its index in an array field.
+                var texts: [(item: Int?, text: String)] = []
                 switch value {
                 case let .string(text):
                     // Placeholder first, so the translation keeps the fields' order.
                     translation[field] = sameLanguage ? .string(text) : .null
-                    if !sameLanguage { jobs.append(makeJob(i, field, nil, text, source)) }
+                    if !sameLanguage { texts = [(nil, text)] }
                 case let .array(items) where items.allSatisfy({ $0.stringValue != nil }):
                     if sameLanguage { translation[field] = value; continue }
-                    for (k, item) in items.enumerated() { jobs.append(makeJob(i, field, k, item.stringValue ?? "", source)) }
+                    texts = items.enumerated().map { ($0.offset, $0.element.stringValue ?? "") }
                     translation[field] = .array(items.map { _ in .null })
                 case .null: continue
                 default:
                     batch[i].rejection = Rejection(Rejection.fieldNotText, "field '\(field)' is \(value.kindName)")
                 }
-                if batch[i].rejection == nil, let long = jobs.last(where: { $0.record == i && $0.field == field && $0.source.count > options.maxCharacters }) {
-                    batch[i].rejection = Rejection("too_long", "field '\(long.key)' has \(long.source.count) characters, more than translate.max_chars (\(options.maxCharacters))")
+                // Checked before any span search or sentence split runs over a huge text.
+                if let long = texts.first(where: { $0.text.count > options.maxCharacters }) {
+                    let key = long.item.map { "\(field)[\($0)]" } ?? field
+                    batch[i].rejection = Rejection("too_long", "field '\(key)' has \(long.text.count) characters, more than translate.max_chars (\(options.maxCharacters))")
                 }
+                guard batch[i].rejection == nil else { break }
+                jobs += texts.map { makeJob(i, field, $0.item, $0.text, source) }
             }
             if sameLanguage { stats.add("same_language") }
             batch[i].object["translation"] = .object(translation)
@@ -234,7 +240,6 @@ final class TranslateStage: PipelineStage {
     private func makeJob(_ record: Int, _ field: String, _ item: Int?, _ text: String, _ language: String?) -> Job {
         let protected = ProtectedText(protecting: text, patterns: patterns)
         var job = Job(record: record, field: field, item: item, source: text, protected: protected, chunks: [])
-        guard text.count <= options.maxCharacters else { return job }
         for (piece, separator) in split(protected.text, locale: language ?? "en") {
             let (chunkText, used) = protected.restoring(piece)
             job.chunks.append(chunk(chunkText, separator: separator, markerText: piece, spans: used, of: protected))
