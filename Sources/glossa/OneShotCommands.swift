@@ -63,7 +63,16 @@ struct OneShotOptions: ParsableArguments {
     /// Standard input with `--format auto` cannot be told by a file name: it is saved to a
     /// temporary file and read as JSONL when its first non-blank byte is `{`, else as text, so
     /// that `echo "Hallo Welt" | glossa translate --to en` works. Returns the file to remove.
-    mutating func spoolStandardInput() throws -> String? {
+    /// Calls `body` with these options, standard input spooled as above (not for --dry-run,
+    /// whose definition names `-`), and removes the spooled file afterwards.
+    func withStandardInput(_ body: (inout OneShotOptions) throws -> Void) throws {
+        var options = self
+        let spooled = dryRun ? nil : try options.spoolStandardInput()
+        defer { if let spooled { try? FileManager.default.removeItem(atPath: spooled) } }
+        try body(&options)
+    }
+
+    private mutating func spoolStandardInput() throws -> String? {
         guard inputList == ["-"], format == .auto else { return nil }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("glossa-stdin-\(getpid())").path
         let source = try openByteSource(path: "-")
@@ -220,19 +229,18 @@ struct TranslateCommand: ParsableCommand {
     var jsonl = false
 
     func run() throws {
-        var options = self.options
+        try options.withStandardInput(translate)
+    }
+
+    private func translate(_ options: inout OneShotOptions) throws {
         var keys: [(String, String)] = [("target", OneShotOptions.quoted(to)), ("max_tokens", String(maxTokens))]
         if let from { keys.append(("source", OneShotOptions.quoted(from))) }
         if let glossary { keys.append(("glossary_file", OneShotOptions.quoted(OneShotOptions.absolute(glossary)))) }
-        func definition() -> String {
-            options.yaml(command: "translate", before: from == nil ? ["detect-language: {}"] : [], stage: "translate", keys: keys)
-        }
-        if options.dryRun { return try options.run(command: "translate", yaml: definition()) { _ in [] } }
-        let spooled = try options.spoolStandardInput()
-        defer { if let spooled { try? FileManager.default.removeItem(atPath: spooled) } }
+        let before = from == nil ? ["detect-language: {}"] : []
+        let definition = options.yaml(command: "translate", before: before, stage: "translate", keys: keys)
         let summary: (JSONObject) -> [String] = { tallyLine($0, stage: "translate", tally: "qa_flags", title: "qa flags") }
-        guard options.readsText, options.output == "-", !jsonl else {
-            return try options.run(command: "translate", yaml: definition(), summary: summary)
+        guard !options.dryRun, options.readsText, options.output == "-", !jsonl else {
+            return try options.run(command: "translate", yaml: definition, summary: summary)
         }
         // Text in, terminal or pipe out: the translations alone, one line per input line (the
         // JSONL goes to a temporary file first; rejects stay next to the working directory).
@@ -240,7 +248,7 @@ struct TranslateCommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         options.output = scratch
         if options.rejects == nil { options.rejects = "rejects.jsonl" }
-        try options.run(command: "translate", yaml: definition(), rejectsDefaulted: self.options.rejects == nil, summary: summary)
+        try options.run(command: "translate", yaml: definition, rejectsDefaulted: self.options.rejects == nil, summary: summary)
         let data = FileManager.default.contents(atPath: scratch) ?? Data()
         for line in data.split(separator: 0x0A) {
             guard let record = try? Array(line).withUnsafeBufferPointer({ try JSONParser.parse($0) }).value.objectValue,
@@ -276,11 +284,11 @@ struct ClassifyCommand: ParsableCommand {
         let list = labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         var keys: [(String, String)] = [("labels", "[" + list.map(OneShotOptions.quoted).joined(separator: ", ") + "]")]
         if let instructions { keys.append(("instructions", OneShotOptions.quoted(instructions))) }
-        var options = self.options
-        let spooled = options.dryRun ? nil : try options.spoolStandardInput()
-        defer { if let spooled { try? FileManager.default.removeItem(atPath: spooled) } }
-        let text = options.yaml(command: "classify", before: [], stage: "classify", keys: keys)
-        try options.run(command: "classify", yaml: text) { tallyLine($0, stage: "classify", tally: "labels", title: "labels") }
+        try options.withStandardInput { options in
+            try options.run(command: "classify", yaml: options.yaml(command: "classify", before: [], stage: "classify", keys: keys)) {
+                tallyLine($0, stage: "classify", tally: "labels", title: "labels")
+            }
+        }
     }
 }
 
@@ -313,10 +321,8 @@ struct ExtractCommand: ParsableCommand {
                                         ("field", OneShotOptions.quoted(field)), ("max_tokens", String(maxTokens))]
         if let instructions { keys.append(("instructions", OneShotOptions.quoted(instructions))) }
         if let system { keys.append(("system", OneShotOptions.quoted(system))) }
-        var options = self.options
-        let spooled = options.dryRun ? nil : try options.spoolStandardInput()
-        defer { if let spooled { try? FileManager.default.removeItem(atPath: spooled) } }
-        let text = options.yaml(command: "extract", before: [], stage: "extract", keys: keys)
-        try options.run(command: "extract", yaml: text) { _ in [] }
+        try options.withStandardInput { options in
+            try options.run(command: "extract", yaml: options.yaml(command: "extract", before: [], stage: "extract", keys: keys)) { _ in [] }
+        }
     }
 }
